@@ -1,0 +1,3 @@
+from gridweave.cli import app
+
+app()
