@@ -1,3 +1,3 @@
-from gridweave.cli import app
+from gridweave.cli import run
 
-app()
+run()

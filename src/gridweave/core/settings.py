@@ -14,7 +14,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRIDWEAVE_", env_file=".env", extra="ignore")
 
     environment: str = Field("development", description="development, test or production")
-    data_dir: Path = Field(Path("data"), description="where the embedded database and extracts live")
+    data_dir: Path = Field(
+        Path("data"), description="where the embedded database and extracts live"
+    )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default: a SQLite file in data_dir"
     )

@@ -86,33 +86,71 @@ COMPONENT_STATUS = frozenset({"intact", "damaged", "missing", "removed"})
 
 _ALL: tuple[Attribute, ...] = (
     # people
-    Attribute(P, "citizen_id", Kind.citizen_id, "公民身份号码", "citizen id number", PRI, RES, is_key=True),
+    Attribute(
+        P, "citizen_id", Kind.citizen_id, "公民身份号码", "citizen id number", PRI, RES, is_key=True
+    ),
     Attribute(P, "name", Kind.name, "姓名", "name", PRI, SEN),
     Attribute(P, "sex", Kind.code, "性别", "sex", PRI, INT, SEX),
     Attribute(P, "birth_date", Kind.date, "出生日期", "birth date", PRI, SEN),
     Attribute(P, "ethnicity", Kind.text, "民族", "ethnicity", PRI, SEN),
     Attribute(P, "phone", Kind.phone, "联系电话", "phone", REC, SEN),
-    Attribute(P, "hukou_address", Kind.address, "户籍地址", "household registration address", PRI, SEN),
-    Attribute(P, "residence_address", Kind.address, "实际居住地址", "actual residence address", REC, SEN),
+    Attribute(
+        P, "hukou_address", Kind.address, "户籍地址", "household registration address", PRI, SEN
+    ),
+    Attribute(
+        P, "residence_address", Kind.address, "实际居住地址", "actual residence address", REC, SEN
+    ),
+    Attribute(P, "residence_room_code", Kind.text, "居住房屋编码", "residence room code", REC, SEN),
     Attribute(P, "status", Kind.code, "人员状态", "status", PRI, INT, PERSON_STATUS),
     Attribute(P, "death_date", Kind.date, "死亡日期", "death date", PRI, SEN),
     Attribute(P, "marital_status", Kind.code, "婚姻状况", "marital status", REC, SEN, MARITAL),
     Attribute(P, "household_number", Kind.text, "户号", "household register number", PRI, SEN),
-    Attribute(P, "relation_to_head", Kind.code, "与户主关系", "relation to head", PRI, SEN, RELATION),
+    Attribute(
+        P, "relation_to_head", Kind.code, "与户主关系", "relation to head", PRI, SEN, RELATION
+    ),
     Attribute(P, "employer_name", Kind.text, "工作单位", "employer", REC, INT),
-    Attribute(P, "employer_credit_code", Kind.credit_code, "单位统一社会信用代码", "employer credit code", REC, INT),
+    Attribute(
+        P,
+        "employer_credit_code",
+        Kind.credit_code,
+        "单位统一社会信用代码",
+        "employer credit code",
+        REC,
+        INT,
+    ),
     Attribute(P, "insurance_months", Kind.integer, "累计缴费月数", "contribution months", REC, SEN),
-    Attribute(P, "allowance_certificate", Kind.text, "低保证号", "subsistence-allowance certificate", REC, RES),
-    Attribute(P, "allowance_amount", Kind.decimal, "保障金额", "monthly allowance (yuan)", REC, RES),
+    Attribute(
+        P,
+        "allowance_certificate",
+        Kind.text,
+        "低保证号",
+        "subsistence-allowance certificate",
+        REC,
+        RES,
+    ),
+    Attribute(
+        P, "allowance_amount", Kind.decimal, "保障金额", "monthly allowance (yuan)", REC, RES
+    ),
     Attribute(P, "allowance_since", Kind.date, "保障起始日期", "allowance since", REC, RES),
     Attribute(P, "school", Kind.text, "就读学校", "school", REC, SEN),
     Attribute(P, "grade", Kind.text, "年级", "grade", REC, SEN),
     # households (the hukou register)
-    Attribute(H, "household_number", Kind.text, "户号", "household register number", PRI, SEN, is_key=True),
+    Attribute(
+        H, "household_number", Kind.text, "户号", "household register number", PRI, SEN, is_key=True
+    ),
     Attribute(H, "household_type", Kind.text, "户别", "household type", PRI, INT),
     Attribute(H, "address", Kind.address, "户籍地址", "registered address", PRI, SEN),
     # legal entities
-    Attribute(L, "credit_code", Kind.credit_code, "统一社会信用代码", "unified social credit code", PRI, PUB, is_key=True),
+    Attribute(
+        L,
+        "credit_code",
+        Kind.credit_code,
+        "统一社会信用代码",
+        "unified social credit code",
+        PRI,
+        PUB,
+        is_key=True,
+    ),
     Attribute(L, "name", Kind.text, "名称", "name", PRI, PUB),
     Attribute(L, "entity_type", Kind.text, "类型", "type", PRI, PUB),
     Attribute(L, "legal_representative", Kind.name, "法定代表人", "legal representative", PRI, PUB),
@@ -131,7 +169,16 @@ _ALL: tuple[Attribute, ...] = (
     Attribute(B, "latitude", Kind.decimal, "纬度", "latitude", PRI, PUB),
     Attribute(B, "grid_code", Kind.text, "网格编码", "grid code", PRI, PUB),
     # rooms
-    Attribute(R, "room_code", Kind.text, "房屋编码(门牌码)", "room (door-plate) code", PRI, PUB, is_key=True),
+    Attribute(
+        R,
+        "room_code",
+        Kind.text,
+        "房屋编码(门牌码)",
+        "room (door-plate) code",
+        PRI,
+        PUB,
+        is_key=True,
+    ),
     Attribute(R, "building_code", Kind.text, "楼栋编码", "building code", PRI, PUB),
     Attribute(R, "address", Kind.address, "房屋地址", "address", PRI, INT),
     Attribute(R, "room_number", Kind.text, "房号", "room number", PRI, PUB),

@@ -1,0 +1,83 @@
+"""The `gridweave` command: one sub-command group per domain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gridweave.areas.cli import areas_app
+from gridweave.core.errors import GridweaveError
+from gridweave.core.runtime import Runtime
+from gridweave.core.settings import load_settings
+from gridweave.ingest.cli import (
+    batches_command,
+    check_contract_command,
+    ingest_command,
+    quarantine_app,
+    sources_app,
+)
+from gridweave.registry.cli import registry_app
+
+app = typer.Typer(
+    help="gridweave: weave a city's department data into one base library.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str | None, typer.Option(envvar="GRIDWEAVE_DATABASE_URL", help="SQLAlchemy URL")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(envvar="GRIDWEAVE_DATA_DIR", help="where data lives")
+    ] = None,
+) -> None:
+    """Read the settings once; every command gets them through the context."""
+    ctx.obj = Runtime(load_settings(database_url=database_url, data_dir=data_dir))
+
+
+app.add_typer(sources_app, name="sources")
+app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(areas_app, name="areas")
+app.add_typer(registry_app, name="registry")
+app.command("ingest")(ingest_command)
+app.command("batches")(batches_command)
+app.command("check-contract")(check_contract_command)
+
+
+@app.command("synth")
+def synth(
+    out: Annotated[Path, typer.Argument(help="folder to write the city into")],
+    people: Annotated[int, typer.Option(help="how many people")] = 50_000,
+    seed: Annotated[int, typer.Option(help="same seed, same city")] = 7,
+) -> None:
+    """Synthesise a city: area tree, ten department extracts, their contracts, ground truth."""
+    from gridweave.synth.cli import synth_command
+
+    synth_command(out, people, seed)
+
+
+@app.command("demo")
+def demo(
+    ctx: typer.Context,
+    people: Annotated[int, typer.Option(help="size of the synthetic city")] = 50_000,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """Synthesise a city into a fresh SQLite file, ingest every extract, show what happened."""
+    from gridweave.demo import run_demo
+
+    run_demo(ctx.obj, people=people, seed=seed)
+
+
+def run() -> None:
+    """Entry point: user-facing errors print their message and exit 2, without a traceback."""
+    try:
+        app()
+    except GridweaveError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None

@@ -1,0 +1,76 @@
+"""Fast bulk writes that bypass the ORM: COPY on PostgreSQL, executemany on SQLite.
+
+Values must already be in the column's storage form: JSON columns as JSON text, timestamps as
+UTC (see `timestamp_text`), dates as ISO strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection
+
+SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%6f"  # how SQLAlchemy stores DateTime in SQLite
+
+
+def timestamp_text(column: pl.Expr, dialect: str) -> pl.Expr:
+    """Format a UTC Datetime column the way the dialect's driver expects it as text."""
+    if dialect == "sqlite":
+        return column.dt.strftime(SQLITE_TIMESTAMP)
+    return column.dt.strftime("%Y-%m-%dT%H:%M:%S.%6f+00:00")
+
+
+def bulk_insert(
+    connection: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert many rows into `table` inside the connection's current transaction."""
+    if connection.dialect.name == "postgresql":
+        raw = connection.connection.driver_connection
+        cols = ", ".join(f'"{c}"' for c in columns)
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in columns)
+    cols = ", ".join(f'"{c}"' for c in columns)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+    finally:
+        cursor.close()
+
+
+def bulk_upsert(
+    connection: Connection,
+    table: str,
+    columns: Sequence[str],
+    key: str,
+    rows: Sequence[Sequence[Any]],
+    keep: Sequence[str] = ("created_at",),
+) -> None:
+    """Insert rows, or replace every column but `key` and `keep` where `key` already exists."""
+    if not rows:
+        return
+    cols = ", ".join(f'"{c}"' for c in columns)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != key and c not in keep)
+    conflict = f'ON CONFLICT ("{key}") DO UPDATE SET {updates}'
+    if connection.dialect.name == "postgresql":
+        stage = f"_stage_{table}"
+        connection.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table} INCLUDING DEFAULTS)"
+            " ON COMMIT DROP"
+        )
+        connection.exec_driver_sql(f"TRUNCATE {stage}")
+        bulk_insert(connection, stage, columns, rows)
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} {conflict}"
+        )
+        return
+    marks = ", ".join("?" for _ in columns)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks}) {conflict}", rows)
+    finally:
+        cursor.close()

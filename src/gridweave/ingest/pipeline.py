@@ -1,0 +1,283 @@
+"""Turn one chunk of an extract into source records and quarantined rows, without a database.
+
+Everything here works on whole columns (polars); the cleaners call Python only once per unique
+value. The result is ready for a bulk insert: one row per entity per accepted source row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import polars as pl
+
+from gridweave.ingest.cleaning import clean_series, contradictions
+from gridweave.ingest.contracts import AttributeMapping, Contract, EntityMapping
+from gridweave.ingest.readers import LINE, Chunk
+from gridweave.registry.attributes import ATTRIBUTES, EntityType, Kind, key_attribute
+
+RECORD_COLUMNS = [
+    "line_number",
+    "record_key",
+    "entity_type",
+    "entity_key",
+    "observed_at",
+    "values",
+    "raw",
+    "flags",
+    "links",
+    "record_hash",
+]
+
+
+@dataclass
+class Context:
+    """What the pipeline needs to know about the base library already (read once per batch)."""
+
+    extracted_at: datetime
+    room_index: pl.DataFrame = field(  # room_key → room_code, from the golden rooms
+        default_factory=lambda: pl.DataFrame(schema={"room_key": pl.String, "room_code": pl.String})
+    )
+    locate_grid: Callable[[pl.Series, pl.Series], pl.Series] | None = None  # lon, lat → grid
+
+
+@dataclass
+class Staged:
+    records: pl.DataFrame  # RECORD_COLUMNS
+    quarantined: pl.DataFrame  # line_number, record_key, row (JSON), reasons (JSON)
+
+
+def _json_object(frame: pl.DataFrame, names: list[str]) -> pl.Series:
+    """Each row's non-null columns as a compact JSON object (nulls left out)."""
+    if not names:
+        return pl.Series(["{}"] * frame.height, dtype=pl.String)
+    encoded = frame.select(pl.struct(names).struct.json_encode()).to_series()
+    return encoded.str.replace_all(r'"[A-Za-z_0-9]+":null,?', "").str.replace(r",\}$", "}")
+
+
+def _raw_input(frame: pl.DataFrame, mapping: AttributeMapping) -> pl.Series:
+    if mapping.column is not None:
+        return frame[mapping.column]
+    return pl.Series([mapping.value] * frame.height, dtype=pl.String)
+
+
+@dataclass
+class _EntityColumns:
+    values: dict[str, pl.Series] = field(default_factory=dict)
+    raw: dict[str, pl.Series] = field(default_factory=dict)
+    problems: dict[str, pl.Series] = field(default_factory=dict)  # per attribute, null if fine
+    hard: list[pl.Series] = field(default_factory=list)  # required failures → quarantine
+    soft: list[pl.Series] = field(default_factory=list)  # kept, flagged
+
+
+def _labelled(label: str, problem: pl.Series) -> pl.Series:
+    return pl.select(
+        pl.when(problem.is_not_null()).then(pl.lit(f"{label}: ") + problem)
+    ).to_series()
+
+
+def _clean_entity(frame: pl.DataFrame, ent: EntityMapping, ctx: Context) -> _EntityColumns:
+    cols = _EntityColumns()
+    derived: dict[str, dict[str, pl.Series]] = {}
+    for name, mapping in ent.attributes.items():
+        spec = ATTRIBUTES[ent.entity][name]
+        raw = _raw_input(frame, mapping)
+        cleaned = clean_series(
+            spec.kind.value, raw, formats=mapping.formats, codes=mapping.codes, allowed=spec.codes
+        )
+        cols.values[name] = cleaned.value
+        cols.problems[name] = cleaned.problem
+        if mapping.column is not None:
+            cols.raw[name] = raw
+        derived[name] = cleaned.derived
+        label = mapping.column or name
+        if mapping.required:
+            missing = pl.select(
+                pl.when(cleaned.value.is_null() & cleaned.problem.is_null()).then(
+                    pl.lit("required value is missing")
+                )
+            ).to_series()
+            both = pl.select(pl.coalesce(cleaned.problem, missing)).to_series()
+            cols.hard.append(_labelled(label, both))
+        else:
+            cols.soft.append(_labelled(label, cleaned.problem))
+    _derive(ent, cols, derived, ctx)
+    return cols
+
+
+def _derive(
+    ent: EntityMapping,
+    cols: _EntityColumns,
+    derived: dict[str, dict[str, pl.Series]],
+    ctx: Context,
+) -> None:
+    """Values the base library can work out from others: contradictions, rooms, grids."""
+    v = cols.values
+    if ent.entity == EntityType.person and "citizen_id" in v:
+        ids = derived["citizen_id"]
+        birth = v.get("birth_date", pl.Series([None] * len(v["citizen_id"]), dtype=pl.String))
+        sex = v.get("sex", pl.Series([None] * len(v["citizen_id"]), dtype=pl.String))
+        cols.soft.append(contradictions(ids["birth_date"], ids["sex"], birth, sex))
+    if (
+        ent.entity == EntityType.person
+        and "residence_address" in v
+        and "residence_room_code" not in v
+    ):
+        v["residence_room_code"] = _match_rooms(derived["residence_address"]["room_key"], ctx)
+    if ent.entity == EntityType.room and "address" in derived:
+        matched = _match_rooms(derived["address"]["room_key"], ctx)
+        v["room_code"] = pl.select(pl.coalesce(v["room_code"], matched)).to_series()
+    if (
+        ent.entity in (EntityType.building, EntityType.city_component)
+        and ctx.locate_grid is not None
+        and {"longitude", "latitude"} <= set(v)
+    ):
+        located = ctx.locate_grid(v["longitude"], v["latitude"])
+        current = v.get("grid_code", pl.Series([None] * len(located), dtype=pl.String))
+        v["grid_code"] = pl.select(pl.coalesce(current, located)).to_series()
+
+
+def _match_rooms(room_keys: pl.Series, ctx: Context) -> pl.Series:
+    keys = pl.DataFrame({"room_key": room_keys.cast(pl.String)})
+    return keys.join(ctx.room_index, on="room_key", how="left", maintain_order="left")["room_code"]
+
+
+def _first_problems(problems: list[pl.Series], height: int) -> pl.Series:
+    """Per row, the list of non-null problems (empty list when there are none)."""
+    if not problems:
+        return pl.Series([[]] * height, dtype=pl.List(pl.String))
+    frame = pl.DataFrame({f"p{i}": p for i, p in enumerate(problems)})
+    return frame.select(pl.concat_list(pl.all()).list.drop_nulls()).to_series()
+
+
+def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
+    """Clean and validate one chunk; return its source records and its quarantined rows."""
+    frame = chunk.frame
+    n = frame.height
+    record_id = pl.select(
+        pl.concat_str([frame[c].str.strip_chars() for c in contract.record_id], separator="|")
+    ).to_series()
+    row_hard = [
+        pl.select(
+            pl.when(record_id.is_null()).then(
+                pl.lit(f"{'+'.join(contract.record_id)}: the record id is missing")
+            )
+        ).to_series()
+    ]
+    if contract.observed_at is not None:
+        seen = clean_series(Kind.datetime.value, _raw_input(frame, contract.observed_at))
+        observed = seen.value
+        if contract.observed_at.required:
+            row_hard.append(
+                pl.select(
+                    pl.when(seen.problem.is_not_null() | observed.is_null()).then(
+                        pl.lit(f"{contract.observed_at.column}: ")
+                        + seen.problem.fill_null("required value is missing")
+                    )
+                ).to_series()
+            )
+    else:
+        observed = pl.Series([None] * n, dtype=pl.String)
+    observed = pl.select(pl.coalesce(observed, pl.lit(ctx.extracted_at.isoformat()))).to_series()
+
+    multi = len(contract.entities) > 1
+    entities = [(ent, _clean_entity(frame, ent, ctx)) for ent in contract.entities]
+    for _, cols in entities:
+        row_hard.extend(cols.hard)
+    hard = _first_problems(row_hard, n)
+    bad_row = hard.list.len() > 0
+
+    # duplicate record ids within the file: the first occurrence wins, later ones wait in quarantine
+    dup = record_id.is_duplicated() & ~record_id.is_first_distinct() & record_id.is_not_null()
+    if dup.any():
+        first_line = (
+            pl.DataFrame({"rid": record_id, "line": frame[LINE]})
+            .group_by("rid")
+            .agg(pl.col("line").min())
+        )
+        firsts = pl.DataFrame({"rid": record_id}).join(
+            first_line, on="rid", how="left", maintain_order="left"
+        )["line"]
+        dup_reason = pl.select(
+            pl.when(dup).then(
+                pl.lit("record id '")
+                + record_id
+                + pl.lit("' already appears on line ")
+                + firsts.cast(pl.String)
+            )
+        ).to_series()
+        hard = _first_problems([*row_hard, dup_reason], n)
+        bad_row = hard.list.len() > 0
+
+    parts: list[pl.DataFrame] = []
+    role_keys = {
+        ent.role_name: record_id + (f"#{ent.role_name}" if multi else "") for ent, _ in entities
+    }
+    for ent, cols in entities:
+        values = pl.DataFrame(cols.values)
+        present = values.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
+        keep = present & ~bad_row
+        key_attr = key_attribute(ent.entity).name
+        if key_attr in cols.values:
+            key_ok = (
+                cols.values[key_attr].is_not_null()
+                & cols.problems.get(key_attr, pl.Series([None] * n, dtype=pl.String)).is_null()
+            )
+            entity_key = pl.select(pl.when(key_ok).then(cols.values[key_attr])).to_series()
+        else:
+            entity_key = pl.Series([None] * n, dtype=pl.String)
+        flags = _first_problems(cols.soft, n)
+        flags_json = pl.select(
+            pl.when(flags.list.len() > 0).then(
+                pl.struct(flags.alias("f"))
+                .struct.json_encode()
+                .str.strip_prefix('{"f":')
+                .str.strip_suffix("}")
+            )
+        ).to_series()
+        links = None
+        if ent.links:
+            link_frame = pl.DataFrame({rel: role_keys[role] for rel, role in ent.links.items()})
+            links = _json_object(link_frame, list(ent.links))
+        raw_frame = pl.DataFrame(cols.raw) if cols.raw else pl.DataFrame(height=n)
+        part = pl.DataFrame(
+            {
+                "line_number": frame[LINE],
+                "record_key": role_keys[ent.role_name],
+                "entity_type": pl.Series([ent.entity.value] * n, dtype=pl.String),
+                "entity_key": entity_key,
+                "observed_at": observed,
+                "values": _json_object(values, values.columns),
+                "raw": _json_object(raw_frame, raw_frame.columns),
+                "flags": flags_json,
+                "links": links if links is not None else pl.Series([None] * n, dtype=pl.String),
+            }
+        ).filter(keep)
+        parts.append(part)
+    records = pl.concat(parts) if parts else pl.DataFrame()
+    records = records.with_columns(
+        record_hash=pl.Series(
+            [
+                hashlib.blake2b(
+                    "\x1f".join(x or "" for x in row).encode(), digest_size=16
+                ).hexdigest()
+                for row in records.select("values", "raw", "flags", "links").iter_rows()
+            ],
+            dtype=pl.String,
+        )
+    ).sort("line_number", maintain_order=True)
+
+    data_columns = [c for c in frame.columns if c != LINE]
+    quarantined = pl.DataFrame(
+        {
+            "line_number": frame[LINE],
+            "record_key": record_id,
+            "row": _json_object(frame.select(data_columns), data_columns)
+            if data_columns
+            else pl.Series(["{}"] * n),
+            "reasons": hard,
+        }
+    ).filter(bad_row)
+    return Staged(records.select(RECORD_COLUMNS), quarantined)

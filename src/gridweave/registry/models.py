@@ -1,0 +1,132 @@
+"""Golden records of the base library: one row per real person, household, legal entity,
+building, room and city component.
+
+Each column holds the value chosen by survivorship; `provenance` maps every attribute to the
+source record it came from, so the library can always say where a value came from and what other
+departments claimed (ingest.models.SourceRecord holds every claim).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gridweave.core.database import Base, UTCDateTime
+from gridweave.core.types import Json
+from gridweave.ingest.models import BigId
+
+
+class GoldenRecord:
+    """Columns every golden table has."""
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    provenance: Mapped[dict[str, int]] = mapped_column(Json)  # attribute → source_record.id
+    sources: Mapped[int] = mapped_column(Integer)  # how many source records are linked
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Person(GoldenRecord, Base):
+    __tablename__ = "person"
+
+    citizen_id: Mapped[str | None] = mapped_column(String(18), unique=True)
+    name: Mapped[str | None] = mapped_column(String(100), index=True)
+    sex: Mapped[str | None] = mapped_column(String(10))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    ethnicity: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    hukou_address: Mapped[str | None] = mapped_column(String(300))
+    residence_address: Mapped[str | None] = mapped_column(String(300))
+    residence_room_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    status: Mapped[str | None] = mapped_column(String(12))
+    death_date: Mapped[date | None] = mapped_column(Date)
+    marital_status: Mapped[str | None] = mapped_column(String(12))
+    household_number: Mapped[str | None] = mapped_column(String(40), index=True)
+    relation_to_head: Mapped[str | None] = mapped_column(String(12))
+    employer_name: Mapped[str | None] = mapped_column(String(200))
+    employer_credit_code: Mapped[str | None] = mapped_column(String(18))
+    insurance_months: Mapped[int | None] = mapped_column(Integer)
+    allowance_certificate: Mapped[str | None] = mapped_column(String(40))
+    allowance_amount: Mapped[float | None] = mapped_column(Numeric(12, 2))
+    allowance_since: Mapped[date | None] = mapped_column(Date)
+    school: Mapped[str | None] = mapped_column(String(200))
+    grade: Mapped[str | None] = mapped_column(String(40))
+
+
+class Household(GoldenRecord, Base):
+    """A hukou household: its register number, type and registered address."""
+
+    __tablename__ = "household"
+
+    household_number: Mapped[str] = mapped_column(String(40), unique=True)
+    household_type: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(String(300))
+
+
+class LegalEntity(GoldenRecord, Base):
+    __tablename__ = "legal_entity"
+
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200), index=True)
+    entity_type: Mapped[str | None] = mapped_column(String(100))
+    legal_representative: Mapped[str | None] = mapped_column(String(100))
+    registered_address: Mapped[str | None] = mapped_column(String(300))
+    operating_address: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str | None] = mapped_column(String(12))
+    established_date: Mapped[date | None] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(String(20))
+
+
+class Building(GoldenRecord, Base):
+    __tablename__ = "building"
+
+    building_code: Mapped[str] = mapped_column(String(40), unique=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    address_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    floors: Mapped[int | None] = mapped_column(Integer)
+    building_use: Mapped[str | None] = mapped_column(String(40))
+    longitude: Mapped[float | None] = mapped_column(Numeric(10, 6))
+    latitude: Mapped[float | None] = mapped_column(Numeric(10, 6))
+    grid_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"), index=True)
+
+
+class Room(GoldenRecord, Base):
+    __tablename__ = "room"
+
+    room_code: Mapped[str] = mapped_column(String(40), unique=True)  # the door-plate code
+    building_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    address_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    room_number: Mapped[str | None] = mapped_column(String(40))
+    floor: Mapped[int | None] = mapped_column(Integer)
+    room_use: Mapped[str | None] = mapped_column(String(12))
+    floor_area: Mapped[float | None] = mapped_column(Numeric(10, 2))
+    rent: Mapped[float | None] = mapped_column(Numeric(12, 2))
+    lease_start: Mapped[date | None] = mapped_column(Date)
+    lease_end: Mapped[date | None] = mapped_column(Date)
+
+
+class CityComponent(GoldenRecord, Base):
+    __tablename__ = "city_component"
+
+    component_code: Mapped[str] = mapped_column(String(17), unique=True)
+    class_code: Mapped[str | None] = mapped_column(String(5))
+    name: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str | None] = mapped_column(String(12))
+    owner: Mapped[str | None] = mapped_column(String(100))
+    longitude: Mapped[float | None] = mapped_column(Numeric(10, 6))
+    latitude: Mapped[float | None] = mapped_column(Numeric(10, 6))
+    grid_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"), index=True)
+
+
+GOLDEN_TABLES: dict[str, type[GoldenRecord]] = {
+    "person": Person,
+    "household": Household,
+    "legal_entity": LegalEntity,
+    "building": Building,
+    "room": Room,
+    "city_component": CityComponent,
+}

@@ -1,0 +1,65 @@
+"""Fixtures shared by every test: databases (SQLite and PostgreSQL), settings, a fixed clock."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from gridweave.core import clock
+from gridweave.core.database import make_engine, migrate
+
+POSTGRES_URL = os.environ.get("GRIDWEAVE_TEST_POSTGRES_URL")
+
+
+def _postgres_schema_url(base: str, schema: str) -> str:
+    url = make_url(base)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'gridweave.sqlite'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL: set GRIDWEAVE_TEST_POSTGRES_URL to run this test on it")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(make_url(POSTGRES_URL).set(drivername="postgresql+psycopg"))
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield _postgres_schema_url(POSTGRES_URL, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated engine on an empty database."""
+    eng = make_engine(database_url)
+    migrate(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def fixed_clock() -> Iterator[datetime]:
+    """Freeze the clock at a known instant."""
+    instant = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
+    clock.set_now(lambda: instant)
+    yield instant
+    clock.set_now(None)

@@ -1,0 +1,172 @@
+"""Ingesting extracts into the base library, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, MetaData, func, select
+
+from gridweave.core.database import transaction
+from gridweave.ingest.models import Batch, QuarantinedRow, SourceRecord
+from gridweave.ingest.service import ingest_file, register_source
+from gridweave.registry.attributes import EntityType
+from gridweave.registry.models import Household, Person
+from gridweave.registry.service import claims, find_golden
+
+from .extracts import CONTRACTS, police_people, write_csv, write_jsonl
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, to prove that nothing changed."""
+    meta = MetaData()
+    meta.reflect(engine)
+    with engine.connect() as conn:
+        return {
+            name: sorted(map(tuple, conn.execute(table.select()).all()), key=repr)
+            for name, table in meta.tables.items()
+            if name != "alembic_version"
+        }
+
+
+def register(engine: Engine, *names: str) -> None:
+    with transaction(engine) as session:
+        for name in names:
+            register_source(session, path=CONTRACTS / f"{name}.yaml")
+
+
+def count(engine: Engine, model: type) -> int:
+    with transaction(engine) as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_ingest_builds_golden_people_and_households(engine: Engine, tmp_path: Path) -> None:
+    register(engine, "police")
+    people = police_people(30)
+    path = write_csv(tmp_path / "police.csv", [p.cells() for p in people])
+    report = ingest_file(engine, path=path, source_name="police_test")
+    assert (report.rows_read, report.rows_accepted, report.rows_quarantined) == (30, 30, 0)
+    assert report.golden["person"].created == 30
+    assert report.golden["household"].created == 10
+    with transaction(engine) as session:
+        person = find_golden(session, EntityType.person, people[4].cid)
+        assert person.name == people[4].name
+        assert person.sex == "male"
+        assert person.phone == people[4].phone
+        assert person.relation_to_head == "spouse"
+        household = session.scalar(select(Household).where(Household.household_number == "H000001"))
+        assert household is not None and household.address == people[3].address
+        assert household.sources == 3
+
+
+def test_same_file_twice_changes_nothing(engine: Engine, tmp_path: Path) -> None:
+    register(engine, "police")
+    path = write_csv(tmp_path / "police.csv", [p.cells() for p in police_people(50)])
+    ingest_file(engine, path=path, source_name="police_test")
+    before = snapshot(engine)
+    again = ingest_file(engine, path=path, source_name="police_test")
+    assert again.status == "already_ingested"
+    assert snapshot(engine) == before
+
+
+def test_new_extract_stores_only_changed_records(engine: Engine, tmp_path: Path) -> None:
+    register(engine, "police")
+    people = police_people(20)
+    ingest_file(engine, path=write_csv(tmp_path / "a.csv", [p.cells() for p in people]),
+                source_name="police_test")
+    people[0].phone = "13900000000"
+    report = ingest_file(engine, path=write_csv(tmp_path / "b.csv", [p.cells() for p in people]),
+                         source_name="police_test")
+    assert (report.records_new, report.records_unchanged) == (1, 19)
+    assert count(engine, SourceRecord) == 21
+    with transaction(engine) as session:
+        assert find_golden(session, EntityType.person, people[0].cid).phone == "13900000000"
+
+
+def test_survivorship_and_provenance_across_departments(engine: Engine, tmp_path: Path) -> None:
+    """Police wins on the name; the newest source wins on the phone; every claim is kept."""
+    register(engine, "police", "clinic")
+    people = police_people(3)
+    ingest_file(
+        engine,
+        path=write_csv(tmp_path / "police.csv", [p.cells() for p in people]),
+        source_name="police_test",
+        extracted_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    target = people[1]
+    write_jsonl(
+        tmp_path / "clinic.jsonl",
+        [{"档案号": "D1", "身份证号": target.cid.lower(), "姓名": "張芳1 ", "手机": "+86 139-0000-1111",
+          "婚姻状况": "已婚", "更新时间": "2026-03-01 10:00:00"}],
+    )
+    ingest_file(engine, path=tmp_path / "clinic.jsonl", source_name="clinic_test")
+    with transaction(engine) as session:
+        person = find_golden(session, EntityType.person, target.cid)
+        assert person.name == target.name  # police priority 100 beats health's 30
+        assert person.phone == "13900001111"  # health's observation is newer
+        assert person.marital_status == "married"
+        assert person.sources == 2
+        by_attr = {}
+        for c in claims(session, EntityType.person, person):
+            by_attr.setdefault(c.attribute, []).append(c)
+        names = {c.source: (c.value, c.chosen) for c in by_attr["name"]}
+        assert names == {"police_test": (target.name, True), "clinic_test": ("张芳1", False)}
+        clinic_name = next(c for c in by_attr["name"] if c.source == "clinic_test")
+        assert clinic_name.raw == "張芳1 " and clinic_name.line_number == 1
+        assert clinic_name.department == "卫生健康局"
+        phone = next(c for c in by_attr["phone"] if c.chosen)
+        assert (phone.source, phone.raw) == ("clinic_test", "+86 139-0000-1111")
+
+
+def test_invalid_rows_are_quarantined_with_reasons(engine: Engine, tmp_path: Path) -> None:
+    register(engine, "police")
+    people = police_people(6)
+    people[1].cid = people[1].cid[:-1] + ("0" if people[1].cid[-1] != "0" else "1")
+    people[2].cid = ""
+    people[3].birth = "19851345"
+    people[4].sex = "7"
+    report = ingest_file(
+        engine, path=write_csv(tmp_path / "p.csv", [p.cells() for p in people]),
+        source_name="police_test",
+    )
+    assert (report.rows_accepted, report.rows_quarantined) == (4, 2)
+    with transaction(engine) as session:
+        rows = session.scalars(select(QuarantinedRow).order_by(QuarantinedRow.line_number)).all()
+        assert [r.line_number for r in rows] == [3, 4]
+        assert rows[0].reasons[0].startswith("公民身份号码: check character")
+        assert rows[1].reasons == ["公民身份号码: required value is missing"]
+        assert rows[0].row["姓名"] == people[1].name  # the whole row is kept
+        flagged = session.scalars(select(SourceRecord).where(SourceRecord.flags.is_not(None))).all()
+        problems = sorted(f for r in flagged for f in r.flags or [])
+        assert any(p.startswith("出生日期:") for p in problems)
+        assert any(p.startswith("性别代码:") and "'7'" in p for p in problems)
+        assert session.scalar(select(func.count()).select_from(Person)) == 4
+
+
+def test_duplicate_record_ids_wait_in_quarantine(engine: Engine, tmp_path: Path) -> None:
+    register(engine, "police")
+    people = police_people(3)
+    people[2].record = people[0].record
+    report = ingest_file(
+        engine, path=write_csv(tmp_path / "p.csv", [p.cells() for p in people]),
+        source_name="police_test",
+    )
+    assert report.rows_quarantined == 1
+    with transaction(engine) as session:
+        row = session.scalars(select(QuarantinedRow)).one()
+        assert row.reasons == [f"record id '{people[0].record}' already appears on line 2"]
+
+
+def test_refusal_is_recorded_and_loses_nothing(engine: Engine, tmp_path: Path) -> None:
+    register(engine, "police")
+    ingest_file(engine, path=write_csv(tmp_path / "ok.csv", [p.cells() for p in police_people(5)]),
+                source_name="police_test")
+    before = {m.__name__: count(engine, m) for m in (Person, SourceRecord, QuarantinedRow)}
+    bad = write_csv(tmp_path / "gbk.csv", [p.cells() for p in police_people(5, 100)], encoding="gbk")
+    with pytest.raises(Exception, match="not valid UTF-8"):
+        ingest_file(engine, path=bad, source_name="police_test")
+    assert {m.__name__: count(engine, m) for m in (Person, SourceRecord, QuarantinedRow)} == before
+    with transaction(engine) as session:
+        refused = session.scalars(select(Batch).where(Batch.status == "refused")).one()
+        assert "gbk.csv" in refused.file_name and "GB18030" in (refused.error or "")
