@@ -1,0 +1,1 @@
+"""The synthetic city: a true population and the messy department extracts drawn from it."""
