@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import orjson
@@ -17,9 +17,8 @@ POLICE_HEADER = ["人员编号", "公民身份号码", "姓名", "性别代码",
 
 
 def citizen_id(area: str, birth: date, seq: int, male: bool) -> str:
-    """A valid 18-character citizen id number."""
-    order = f"{seq:02d}{(1 if male else 2) + (seq % 4) * 2}"[-3:]
-    first17 = f"{area}{birth:%Y%m%d}{order}"
+    """A valid 18-character citizen id number; `seq` (0–499) tells apart people born one day."""
+    first17 = f"{area}{birth:%Y%m%d}{seq * 2 + (1 if male else 0):03d}"
     return first17 + check_char(first17)
 
 
@@ -45,11 +44,11 @@ def police_people(n: int, start: int = 0) -> list[PoliceRow]:
     rows = []
     for i in range(start, start + n):
         male = i % 2 == 0
-        birth = date(1950 + i % 60, 1 + i % 12, 1 + i % 28)
+        birth = date(1940, 1, 1) + timedelta(days=(i // 500) % 30_000)
         rows.append(
             PoliceRow(
                 record=f"R{i:07d}",
-                cid=citizen_id("440303", birth, i % 97, male),
+                cid=citizen_id("440303", birth, i % 500, male),
                 name=f"张{'伟芳娜强'[i % 4]}{i}",
                 sex="1" if male else "2",
                 birth=f"{birth:%Y%m%d}",

@@ -14,11 +14,15 @@ from gridweave.areas.service import load_areas
 from gridweave.core.database import transaction
 from gridweave.core.runtime import Runtime
 
-areas_app = typer.Typer(help="The area tree: city → district → street → community → grid.", no_args_is_help=True)
+areas_app = typer.Typer(
+    help="The area tree: city → district → street → community → grid.", no_args_is_help=True
+)
 
 
 @areas_app.command("load")
-def areas_load(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection")]) -> None:
+def areas_load(
+    ctx: typer.Context, file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection")]
+) -> None:
     """Load or update areas from GeoJSON (properties: code, name, level, parent_code)."""
     rt: Runtime = ctx.obj
     with transaction(rt.engine) as session:
@@ -27,12 +31,19 @@ def areas_load(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Ge
 
 
 @areas_app.command("list")
-def areas_list(ctx: typer.Context, parent: Annotated[str | None, typer.Option(help="code of the parent area")] = None) -> None:
+def areas_list(
+    ctx: typer.Context,
+    parent: Annotated[str | None, typer.Option(help="code of the parent area")] = None,
+) -> None:
     """The children of an area (the top of the tree by default)."""
     rt: Runtime = ctx.obj
     with transaction(rt.engine) as session:
         query = select(Area).order_by(Area.code)
-        query = query.where(Area.parent_code == parent) if parent else query.where(Area.parent_code.is_(None))
+        query = (
+            query.where(Area.parent_code == parent)
+            if parent
+            else query.where(Area.parent_code.is_(None))
+        )
         table = Table("code", "name", "level")
         for area in session.scalars(query):
             table.add_row(area.code, area.name, area.level)

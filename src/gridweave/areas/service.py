@@ -57,9 +57,7 @@ def load_areas(session: Session, *, path: Path) -> dict[str, int]:
             raise ExtractError(f"{path}: area {r['code']} names unknown parent {r['parent_code']}")
         session.merge(Area(**r))
     session.flush()
-    return dict(
-        session.execute(select(Area.level, func.count()).group_by(Area.level)).all()
-    )
+    return dict(session.execute(select(Area.level, func.count()).group_by(Area.level)).all())
 
 
 class GridLocator:
@@ -91,3 +89,8 @@ def grid_locator(session: Session) -> GridLocator | None:
         if geometry
     ]
     return GridLocator(grids) if grids else None
+
+
+def grid_codes(session: Session) -> frozenset[str]:
+    """The codes of every grid in the area tree."""
+    return frozenset(session.scalars(select(Area.code).where(Area.level == "grid")))

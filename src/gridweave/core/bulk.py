@@ -74,3 +74,36 @@ def bulk_upsert(
         cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks}) {conflict}", rows)
     finally:
         cursor.close()
+
+
+def key_table(connection: Connection, keys: Iterable[str]) -> str:
+    """A temporary one-column table holding `keys`, to join against instead of a huge IN list."""
+    name = "_gw_keys"
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {name} (k TEXT PRIMARY KEY) ON COMMIT DROP"
+        )
+        connection.exec_driver_sql(f"TRUNCATE {name}")
+    else:
+        connection.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {name} (k TEXT PRIMARY KEY)")
+        connection.exec_driver_sql(f"DELETE FROM {name}")
+    bulk_insert(connection, name, ["k"], ((k,) for k in keys))
+    return name
+
+
+def reserve_ids(connection: Connection, table: str, n: int) -> list[int]:
+    """`n` fresh primary keys for `table`, so rows can be referred to before they are written.
+
+    SQLite: the transaction already holds the database's write lock, so max(id)+1… is ours.
+    PostgreSQL: drawn from the table's sequence.
+    """
+    if n == 0:
+        return []
+    if connection.dialect.name == "postgresql":
+        rows = connection.exec_driver_sql(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))"
+            f" FROM generate_series(1, {int(n)})"
+        ).all()
+        return [r[0] for r in rows]
+    start = connection.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}").scalar_one()
+    return list(range(start + 1, start + 1 + n))

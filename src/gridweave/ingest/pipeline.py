@@ -6,7 +6,6 @@ value. The result is ready for a bulk insert: one row per entity per accepted so
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +31,9 @@ RECORD_COLUMNS = [
 ]
 
 
+VALUE = "v."  # prefix of the cleaned-value columns that travel beside the JSON
+
+
 @dataclass
 class Context:
     """What the pipeline needs to know about the base library already (read once per batch)."""
@@ -41,11 +43,12 @@ class Context:
         default_factory=lambda: pl.DataFrame(schema={"room_key": pl.String, "room_code": pl.String})
     )
     locate_grid: Callable[[pl.Series, pl.Series], pl.Series] | None = None  # lon, lat → grid
+    grid_codes: frozenset[str] = frozenset()  # every grid in the area tree
 
 
 @dataclass
 class Staged:
-    records: pl.DataFrame  # RECORD_COLUMNS
+    records: pl.DataFrame  # RECORD_COLUMNS, then one "v.<attribute>" column per cleaned value
     quarantined: pl.DataFrame  # line_number, record_key, row (JSON), reasons (JSON)
 
 
@@ -129,14 +132,31 @@ def _derive(
     if ent.entity == EntityType.room and "address" in derived:
         matched = _match_rooms(derived["address"]["room_key"], ctx)
         v["room_code"] = pl.select(pl.coalesce(v["room_code"], matched)).to_series()
-    if (
-        ent.entity in (EntityType.building, EntityType.city_component)
-        and ctx.locate_grid is not None
-        and {"longitude", "latitude"} <= set(v)
-    ):
-        located = ctx.locate_grid(v["longitude"], v["latitude"])
-        current = v.get("grid_code", pl.Series([None] * len(located), dtype=pl.String))
-        v["grid_code"] = pl.select(pl.coalesce(current, located)).to_series()
+    if ent.entity in (EntityType.building, EntityType.city_component):
+        _place_in_grid(cols, ctx)
+
+
+def _place_in_grid(cols: _EntityColumns, ctx: Context) -> None:
+    """Keep a declared grid code only if the area tree knows it; else locate the point."""
+    v = cols.values
+    height = len(next(iter(v.values())))
+    declared = v.get("grid_code", pl.Series([None] * height, dtype=pl.String))
+    known = declared.is_in(list(ctx.grid_codes))
+    unknown = declared.is_not_null() & ~known
+    if unknown.any():
+        cols.soft.append(
+            pl.select(
+                pl.when(unknown).then(
+                    pl.lit("grid_code: '") + declared + pl.lit("' is not a grid of the area tree")
+                )
+            ).to_series()
+        )
+    grid = pl.select(pl.when(known).then(declared)).to_series()
+    if ctx.locate_grid is not None and {"longitude", "latitude"} <= set(v):
+        grid = pl.select(
+            pl.coalesce(grid, ctx.locate_grid(v["longitude"], v["latitude"]))
+        ).to_series()
+    v["grid_code"] = grid
 
 
 def _match_rooms(room_keys: pl.Series, ctx: Context) -> pl.Series:
@@ -180,7 +200,12 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
             )
     else:
         observed = pl.Series([None] * n, dtype=pl.String)
-    observed = pl.select(pl.coalesce(observed, pl.lit(ctx.extracted_at.isoformat()))).to_series()
+    observed = pl.select(
+        pl.coalesce(
+            observed.str.to_datetime(time_zone="UTC", time_unit="us", strict=False),
+            pl.lit(ctx.extracted_at).dt.convert_time_zone("UTC").dt.cast_time_unit("us"),
+        )
+    ).to_series()
 
     multi = len(contract.entities) > 1
     entities = [(ent, _clean_entity(frame, ent, ctx)) for ent in contract.entities]
@@ -254,19 +279,21 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
                 "flags": flags_json,
                 "links": links if links is not None else pl.Series([None] * n, dtype=pl.String),
             }
-        ).filter(keep)
-        parts.append(part)
-    records = pl.concat(parts) if parts else pl.DataFrame()
-    records = records.with_columns(
-        record_hash=pl.Series(
-            [
-                hashlib.blake2b(
-                    "\x1f".join(x or "" for x in row).encode(), digest_size=16
-                ).hexdigest()
-                for row in records.select("values", "raw", "flags", "links").iter_rows()
-            ],
-            dtype=pl.String,
         )
+        # the cleaned values stay as columns too, so golden records need not parse the JSON back
+        parts.append(
+            pl.concat([part, values.rename(lambda c: VALUE + c)], how="horizontal").filter(keep)
+        )
+    records = pl.concat(parts, how="diagonal") if parts else pl.DataFrame()
+    # Polars' hash is stable within a Polars version; a new version at worst stores unchanged
+    # records once more as fresh observations.
+    records = records.with_columns(
+        record_hash=pl.concat_str(
+            [pl.col(c).fill_null("") for c in ("values", "raw", "flags", "links")],
+            separator="\x1f",
+        )
+        .hash(seed=0x6777)
+        .cast(pl.String)
     ).sort("line_number", maintain_order=True)
 
     data_columns = [c for c in frame.columns if c != LINE]
@@ -280,4 +307,5 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
             "reasons": hard,
         }
     ).filter(bad_row)
-    return Staged(records.select(RECORD_COLUMNS), quarantined)
+    value_columns = [c for c in records.columns if c.startswith(VALUE)]
+    return Staged(records.select([*RECORD_COLUMNS, *value_columns]), quarantined)

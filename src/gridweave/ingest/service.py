@@ -14,16 +14,22 @@ import polars as pl
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session
 
-from gridweave.areas.service import grid_locator
+from gridweave.areas.service import grid_codes, grid_locator
 from gridweave.core import clock
-from gridweave.core.bulk import bulk_insert, timestamp_text
+from gridweave.core.bulk import bulk_insert, reserve_ids, timestamp_text
 from gridweave.core.database import transaction
 from gridweave.core.errors import GridweaveError, NotFound
 from gridweave.ingest.contracts import Contract, load_contract, parse_contract
 from gridweave.ingest.models import Batch, QuarantinedRow, Source, SourceRecord
-from gridweave.ingest.pipeline import RECORD_COLUMNS, Context, stage_chunk
+from gridweave.ingest.pipeline import RECORD_COLUMNS, VALUE, Context, stage_chunk
 from gridweave.ingest.readers import BadRow, read_extract
-from gridweave.registry.service import RefreshCounts, refresh_golden, room_index
+from gridweave.registry.attributes import EntityType
+from gridweave.registry.service import (
+    RefreshCounts,
+    refresh_golden,
+    room_index,
+    source_priorities,
+)
 
 
 def register_source(session: Session, *, path: Path) -> tuple[Source, str]:
@@ -111,6 +117,7 @@ class BatchReport:
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     records_new: int = 0
     records_unchanged: int = 0
+    records_flagged: int = 0  # kept, with a doubtful value named in their flags
     golden: dict[str, RefreshCounts] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -200,8 +207,10 @@ def _ingest(
         extracted_at=batch.extracted_at,
         room_index=room_index(session),
         locate_grid=grid_locator(session),
+        grid_codes=grid_codes(session),
     )
     known = _latest_hashes(session, source.id)
+    priorities = source_priorities(session)
     report = BatchReport(source.name, str(path), batch.id, "completed")
     reasons: Counter[str] = Counter()
     for chunk in read_extract(path, contract, chunk_rows):
@@ -210,19 +219,23 @@ def _ingest(
         fresh = records.join(known, on=["record_key", "record_hash"], how="anti")
         report.records_unchanged += records.height - fresh.height
         report.records_new += fresh.height
-        _write_records(connection, fresh, source.id, batch.id, dialect)
+        report.records_flagged += fresh["flags"].is_not_null().sum()
+        fresh = fresh.with_columns(
+            pl.Series("id", reserve_ids(connection, "source_record", fresh.height), pl.Int64),
+            pl.lit(source.id, pl.Int64).alias("source_id"),
+        )
+        fresh = _link_golden(session, fresh, priorities, report.golden)
+        _write_records(connection, fresh, batch.id, dialect)
         quarantined = _quarantine_frame(staged.quarantined, chunk.bad_rows)
         for reason_list in quarantined["reasons"].to_list():
             reasons.update(_reason_kind(r) for r in reason_list)
         _write_quarantine(connection, quarantined, source.id, batch.id)
-        rows = chunk.frame.height + len(chunk.bad_rows)
-        report.rows_read += rows
+        report.rows_read += chunk.frame.height + len(chunk.bad_rows)
         report.rows_quarantined += quarantined.height
         if progress:
             progress(chunk.bytes_read, size, report.rows_read)
     report.rows_accepted = report.rows_read - report.rows_quarantined
     report.quarantine_reasons = dict(reasons.most_common())
-    report.golden = refresh_golden(session, batch_id=batch.id)
     finished = clock.now()
     batch.finished_at = finished
     batch.rows_read = report.rows_read
@@ -251,19 +264,46 @@ def _latest_hashes(session: Session, source_id: int) -> pl.DataFrame:
     return frame.unique("record_key", keep="last")
 
 
+def _link_golden(
+    session: Session,
+    fresh: pl.DataFrame,
+    priorities: pl.DataFrame,
+    totals: dict[str, RefreshCounts],
+) -> pl.DataFrame:
+    """Refresh the golden records these new source records speak of; set their golden_id."""
+    fresh = fresh.with_columns(pl.lit(None, pl.Int64).alias("golden_id"))
+    keyed = fresh.filter(pl.col("entity_key").is_not_null())
+    for entity_type in keyed["entity_type"].unique(maintain_order=True).to_list():
+        entity = EntityType(entity_type)
+        mine = keyed.filter(pl.col("entity_type") == entity_type)
+        values = [c for c in mine.columns if c.startswith(VALUE)]
+        claims = mine.select(
+            "id",
+            "source_id",
+            "observed_at",
+            "entity_key",
+            *[pl.col(c).alias(c.removeprefix(VALUE)) for c in values],
+        )
+        counts, ids = refresh_golden(session, entity=entity, claims=claims, priorities=priorities)
+        for name, c in counts.items():
+            total = totals.setdefault(name, RefreshCounts())
+            total.created += c.created
+            total.updated += c.updated
+        linked = mine.select("id", "entity_key").join(ids, on="entity_key").drop("entity_key")
+        fresh = fresh.update(linked, on="id")
+    return fresh
+
+
 def _write_records(
-    connection: Connection, records: pl.DataFrame, source_id: int, batch_id: int, dialect: str
+    connection: Connection, records: pl.DataFrame, batch_id: int, dialect: str
 ) -> None:
     if records.height == 0:
         return
     out = records.with_columns(
-        timestamp_text(
-            pl.col("observed_at").str.to_datetime(time_zone="UTC", time_unit="us"), dialect
-        ),
-        pl.lit(source_id).alias("source_id"),
+        timestamp_text(pl.col("observed_at"), dialect),
         pl.lit(batch_id).alias("batch_id"),
     )
-    columns = ["source_id", "batch_id", *RECORD_COLUMNS]
+    columns = ["id", "source_id", "batch_id", "golden_id", *RECORD_COLUMNS]
     bulk_insert(connection, "source_record", columns, out.select(columns).iter_rows())
 
 

@@ -50,5 +50,7 @@ def show(
                 + f" · {c.observed_at:%Y-%m-%d}"
                 for c in own
             ]
-            table.add_row(f"{spec.zh} {name}", "" if value is None else str(value), "\n".join(lines))
+            table.add_row(
+                f"{spec.zh} {name}", "" if value is None else str(value), "\n".join(lines)
+            )
         rt.console.print(table)

@@ -8,17 +8,17 @@ from typing import Any
 
 import orjson
 import polars as pl
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridweave.core import clock
-from gridweave.core.bulk import bulk_upsert
+from gridweave.core.bulk import bulk_upsert, key_table
 from gridweave.core.errors import NotFound
 from gridweave.ingest.cleaning import clean_series
 from gridweave.ingest.contracts import parse_contract
 from gridweave.ingest.models import Batch, Source, SourceRecord
 from gridweave.registry.attributes import ATTRIBUTES, EntityType, key_attribute
-from gridweave.registry.models import GOLDEN_TABLES, Household, Person, Room
+from gridweave.registry.models import GOLDEN_TABLES, Room
 from gridweave.registry.survivorship import choose_golden
 
 
@@ -57,67 +57,75 @@ def _timestamp(now: datetime, dialect: str) -> str:
     return now.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else now.isoformat()
 
 
-def _sortable(value: str | datetime | None) -> str | None:
-    # SQLite hands back its fixed-width text; PostgreSQL a datetime, all in one zone.
-    if value is None or isinstance(value, str):
-        return value
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _records_for_batch(session: Session, entity: EntityType, batch_id: int) -> pl.DataFrame:
-    """Every source record sharing a key with a record of this batch (all claims about them)."""
-    sql = (
+def _prior_claims(session: Session, entity: EntityType, keys: pl.Series) -> pl.DataFrame:
+    """Every stored source record about these keys: what the library already knew of them."""
+    connection = session.connection()
+    table = key_table(connection, keys.unique().to_list())
+    rows = connection.exec_driver_sql(
         'SELECT r.id, r.source_id, r.observed_at, r.entity_key, CAST(r."values" AS TEXT)'
-        " FROM source_record r WHERE r.entity_type = :t AND r.entity_key IN"
-        " (SELECT b.entity_key FROM source_record b"
-        "  WHERE b.batch_id = :b AND b.entity_type = :t AND b.entity_key IS NOT NULL)"
-    )
-    rows = session.execute(text(sql), {"t": entity.value, "b": batch_id}).all()
-    frame = pl.DataFrame(
-        [(r[0], r[1], _sortable(r[2]), r[3], r[4]) for r in rows],
-        schema={
-            "id": pl.Int64,
-            "source_id": pl.Int64,
-            "observed_at": pl.String,
-            "entity_key": pl.String,
-            "values": pl.String,
-        },
-        orient="row",
-    )
+        f" FROM source_record r JOIN {table} k ON k.k = r.entity_key"
+        f" WHERE r.entity_type = '{entity.value}'"
+    ).all()
+    frame = _claims_frame(rows)
     attrs = list(ATTRIBUTES[entity])
     return frame.with_columns(
         pl.col("values").str.json_decode(pl.Struct({a: pl.String for a in attrs}))
     ).unnest("values")
 
 
-def refresh_golden(session: Session, *, batch_id: int) -> dict[str, RefreshCounts]:
-    """Rebuild the golden records touched by a batch from all claims about them."""
+def _claims_frame(rows: list[Any]) -> pl.DataFrame:
+    # SQLite hands back timestamps as text, PostgreSQL as aware datetimes
+    observed = [r[2] for r in rows]
+    series = pl.Series("observed_at", observed)
+    if series.dtype == pl.String:
+        series = series.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_zone="UTC", time_unit="us")
+    elif series.dtype != pl.Null:
+        series = series.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+    return pl.DataFrame(
+        {
+            "id": pl.Series([r[0] for r in rows], dtype=pl.Int64),
+            "source_id": pl.Series([r[1] for r in rows], dtype=pl.Int64),
+            "observed_at": series.cast(pl.Datetime("us", "UTC")),
+            "entity_key": pl.Series([r[3] for r in rows], dtype=pl.String),
+            "values": pl.Series([r[4] for r in rows], dtype=pl.String),
+        }
+    )
+
+
+def refresh_golden(
+    session: Session, *, entity: EntityType, claims: pl.DataFrame, priorities: pl.DataFrame
+) -> tuple[dict[str, RefreshCounts], pl.DataFrame]:
+    """Rebuild the golden records of the keys in `claims` (new source records, not yet stored)
+    from those claims and every stored claim about the same keys.
+
+    Returns what was created or updated per table, and entity_key → golden id.
+    """
+    stamp = _timestamp(clock.now(), session.connection().dialect.name)
+    prior = _prior_claims(session, entity, claims["entity_key"])
+    every = pl.concat([prior, claims], how="diagonal_relaxed")
+    pri = priorities.filter(pl.col("entity_type") == entity.value).drop("entity_type")
+    golden = choose_golden(every, entity, pri)
+    counts, ids = _upsert(session, entity, golden, stamp)
+    out = {entity.value: counts}
+    if entity == EntityType.person:
+        out["household"] = _refresh_households(session, golden, stamp)
+    return out, ids
+
+
+def _golden_ids(session: Session, entity: EntityType, keys: list[str]) -> pl.DataFrame:
+    table = GOLDEN_TABLES[entity.value].__tablename__  # type: ignore[attr-defined]
+    key = key_attribute(entity).name
     connection = session.connection()
-    dialect = connection.dialect.name
-    stamp = _timestamp(clock.now(), dialect)
-    touched = session.scalars(
-        select(SourceRecord.entity_type)
-        .where(SourceRecord.batch_id == batch_id, SourceRecord.entity_key.is_not(None))
-        .distinct()
+    name = key_table(connection, keys)
+    rows = connection.exec_driver_sql(
+        f"SELECT g.{key}, g.id FROM {table} g JOIN {name} k ON k.k = g.{key}"
     ).all()
-    priorities = source_priorities(session)
-    counts: dict[str, RefreshCounts] = {}
-    # buildings before rooms before people: later ones refer to earlier ones
-    order = list(EntityType)
-    for entity in sorted((EntityType(t) for t in touched), key=order.index):
-        records = _records_for_batch(session, entity, batch_id)
-        pri = priorities.filter(pl.col("entity_type") == entity.value).drop("entity_type")
-        golden = choose_golden(records, entity, pri)
-        counts[entity.value] = _upsert(session, entity, golden, stamp)
-        _link_records(session, entity, batch_id)
-        if entity == EntityType.person:
-            counts["household"] = _refresh_households(session, golden, stamp)
-    return counts
+    return pl.DataFrame(rows, schema={"entity_key": pl.String, "golden_id": pl.Int64}, orient="row")
 
 
 def _upsert(
     session: Session, entity: EntityType, golden: pl.DataFrame, stamp: str
-) -> RefreshCounts:
+) -> tuple[RefreshCounts, pl.DataFrame]:
     table = GOLDEN_TABLES[entity.value]
     key = key_attribute(entity).name
     columns = set(table.__table__.columns.keys())  # type: ignore[attr-defined]
@@ -128,28 +136,15 @@ def _upsert(
         which = "room_key" if entity == EntityType.room else "building_key"
         frame = frame.with_columns(derived[which].alias("address_key"))
         attrs.append("address_key")
-    before = session.scalar(select(func.count()).select_from(table))  # type: ignore[arg-type]
+    keys = frame[key].to_list()
+    existing = _golden_ids(session, entity, keys).height
     names = [key, *attrs, "provenance", "sources", "created_at", "updated_at"]
     rows = frame.select(
         [key, *attrs, "provenance", "sources", pl.lit(stamp).alias("c"), pl.lit(stamp).alias("u")]
     ).rows()
     bulk_upsert(session.connection(), table.__tablename__, names, key, rows)  # type: ignore[attr-defined]
-    after = session.scalar(select(func.count()).select_from(table))  # type: ignore[arg-type]
-    created = (after or 0) - (before or 0)
-    return RefreshCounts(created=created, updated=len(rows) - created)
-
-
-def _link_records(session: Session, entity: EntityType, batch_id: int) -> None:
-    table = GOLDEN_TABLES[entity.value].__tablename__  # type: ignore[attr-defined]
-    key = key_attribute(entity).name
-    session.execute(
-        text(
-            f"UPDATE source_record SET golden_id = (SELECT g.id FROM {table} g"
-            f" WHERE g.{key} = source_record.entity_key)"
-            " WHERE batch_id = :b AND entity_type = :t AND entity_key IS NOT NULL"
-        ),
-        {"b": batch_id, "t": entity.value},
-    )
+    ids = _golden_ids(session, entity, keys)
+    return RefreshCounts(created=len(keys) - existing, updated=existing), ids
 
 
 def _refresh_households(session: Session, people: pl.DataFrame, stamp: str) -> RefreshCounts:
@@ -159,50 +154,49 @@ def _refresh_households(session: Session, people: pl.DataFrame, stamp: str) -> R
     numbers = people["household_number"].drop_nulls().unique()
     if numbers.len() == 0:
         return RefreshCounts()
-    members = session.execute(
-        select(
-            Person.household_number,
-            Person.relation_to_head,
-            Person.hukou_address,
-            Person.provenance,
-        ).where(Person.household_number.in_(numbers.to_list()))
+    connection = session.connection()
+    name = key_table(connection, numbers.to_list())
+    members = connection.exec_driver_sql(
+        "SELECT p.household_number, p.relation_to_head, p.hukou_address,"
+        f" CAST(p.provenance AS TEXT) FROM person p JOIN {name} k ON k.k = p.household_number"
     ).all()
     frame = pl.DataFrame(
-        [
-            (n, rel == "head", addr, (prov or {}).get("hukou_address"))
-            for n, rel, addr, prov in members
-        ],
+        members,
         schema={
             "household_number": pl.String,
-            "is_head": pl.Boolean,
+            "relation": pl.String,
             "address": pl.String,
-            "address_from": pl.Int64,
+            "provenance": pl.String,
         },
         orient="row",
+    ).with_columns(
+        (pl.col("relation") == "head").fill_null(False).alias("is_head"),
+        pl.col("provenance").str.json_path_match("$.hukou_address").cast(pl.Int64).alias("src"),
     )
     households = (
         frame.sort(["household_number", "is_head"], descending=[False, True])
         .group_by("household_number", maintain_order=True)
         .agg(
             pl.col("address").drop_nulls().first(),
-            pl.col("address_from").drop_nulls().first(),
+            pl.col("src").drop_nulls().first(),
             pl.len().alias("sources"),
         )
     )
+    existing = connection.exec_driver_sql(
+        f"SELECT COUNT(*) FROM household h JOIN {name} k ON k.k = h.household_number"
+    ).scalar_one()
     rows = [
         (n, addr, orjson.dumps({"address": src} if src else {}).decode(), size, stamp, stamp)
         for n, addr, src, size in households.rows()
     ]
-    before = session.scalar(select(func.count()).select_from(Household))
     bulk_upsert(
-        session.connection(),
+        connection,
         "household",
         ["household_number", "address", "provenance", "sources", "created_at", "updated_at"],
         "household_number",
         rows,
     )
-    created = (session.scalar(select(func.count()).select_from(Household)) or 0) - (before or 0)
-    return RefreshCounts(created=created, updated=len(rows) - created)
+    return RefreshCounts(created=len(rows) - existing, updated=existing)
 
 
 def room_index(session: Session) -> pl.DataFrame:
