@@ -1,0 +1,205 @@
+"""Cleaning whole columns: polars expressions, and Python only once per distinct value.
+
+Every kind gives the same answers as its scalar parser (the tests check this); the scalar
+parsers are the specification, these are the fast path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from gridweave.ingest.cleaning import numeric, text
+from gridweave.ingest.cleaning._chars import WS_CHARS, WS_CLASS, china_today
+from gridweave.ingest.cleaning._vector_dates import date_frame, datetime_frame
+from gridweave.ingest.cleaning._vector_ids import citizen_id_frame, credit_code_frame
+from gridweave.ingest.cleaning.addresses import (
+    building_key,
+    normalise_address,
+    parse_address,
+    room_key,
+)
+from gridweave.ingest.cleaning.names import clean_name
+from gridweave.ingest.cleaning.phones import clean_phone
+from gridweave.registry.attributes import Kind
+
+DERIVED: dict[Kind, tuple[str, ...]] = {
+    Kind.citizen_id: ("birth_date", "sex", "area_code", "id_kind"),
+    Kind.credit_code: ("registration_authority", "entity_category", "area_code"),
+    Kind.phone: ("phone_kind",),
+    Kind.address: ("building_key", "room_key", "district", "street", "road"),
+}
+
+
+@dataclass
+class Cleaned:
+    """A cleaned column: canonical values, problems, and columns derived from the values."""
+
+    value: pl.Series
+    problem: pl.Series
+    derived: dict[str, pl.Series] = field(default_factory=dict)
+
+
+def _lit(s: str) -> pl.Expr:
+    return pl.lit(s, dtype=pl.String)
+
+
+def _cleaned(frame: pl.DataFrame, name: str, derived: Sequence[str] = ()) -> Cleaned:
+    return Cleaned(
+        value=frame["value"].rename(name),
+        problem=frame["problem"].cast(pl.String).rename(name),
+        derived={d: frame[d].rename(d) for d in derived},
+    )
+
+
+def per_distinct(
+    raw: pl.Series, fn: Callable[[str], Sequence[str | None]], columns: Sequence[str]
+) -> pl.DataFrame:
+    """Apply a Python function once per distinct non-null value; its outputs, row by row."""
+    distinct = raw.drop_nulls().unique()
+    results = [fn(v) for v in distinct.to_list()]
+    table = pl.DataFrame(
+        {"raw": distinct}
+        | {c: pl.Series(c, [r[i] for r in results], dtype=pl.String) for i, c in enumerate(columns)}
+    )
+    frame = raw.rename("raw").to_frame()
+    return frame.join(table, on="raw", how="left", maintain_order="left").drop("raw")
+
+
+def _text(raw: pl.Series, codes: Mapping[str, str] | None) -> pl.DataFrame:
+    collapsed = raw.rename("raw").str.replace_all(WS_CLASS + "+", " ").str.strip_chars(" ")
+    value: pl.Expr = pl.when(pl.col("c") != "").then(pl.col("c"))
+    if codes:
+        lookup = text.code_lookup(codes, frozenset())
+        key = pl.col("c").str.replace_many(list(text.LATIN_LOWER), list(text.LATIN_LOWER.values()))
+        value = pl.coalesce(key.replace_strict(lookup, default=None, return_dtype=pl.String), value)
+    return collapsed.to_frame("c").select(value=value, problem=pl.lit(None, dtype=pl.String))
+
+
+def _code(raw: pl.Series, codes: Mapping[str, str] | None, allowed: frozenset[str]) -> pl.DataFrame:
+    collapsed = raw.rename("raw").str.replace_all(WS_CLASS + "+", " ").str.strip_chars(" ")
+    cleaned = pl.when(pl.col("c") != "").then(pl.col("c"))
+    key = pl.col("c").str.replace_many(list(text.LATIN_LOWER), list(text.LATIN_LOWER.values()))
+    lookup = text.code_lookup(codes, allowed)
+    mapped = key.replace_strict(lookup, default=None, return_dtype=pl.String) if lookup else None
+    if not allowed:
+        value = pl.coalesce(mapped, cleaned) if mapped is not None else cleaned
+        return collapsed.to_frame("c").select(value=value, problem=pl.lit(None, dtype=pl.String))
+    known = text.known_codes(codes, allowed)
+    ok = pl.when(mapped.is_in(list(allowed))).then(mapped) if mapped is not None else pl.lit(None)
+    return collapsed.to_frame("c").select(
+        value=ok.cast(pl.String),
+        problem=pl.when(cleaned.is_not_null() & ok.is_null()).then(
+            _lit("'") + cleaned + "' is not a known code; known: " + known
+        ),
+    )
+
+
+def _number(raw: pl.Series, whole: bool) -> pl.DataFrame:
+    s = (
+        raw.rename("raw")
+        .str.replace_many(list(numeric.TRANSLATION), list(numeric.TRANSLATION.values()))
+        .str.replace_all(numeric.WS_RE_TEXT, "")
+    )
+    g = pl.col("s").str.extract_groups(numeric.NUMBER_RE)
+    sign, integer = g.struct.field("sign"), g.struct.field("int").fill_null("")
+    frac = g.struct.field("frac").fill_null("")
+    matched = sign.is_not_null() & ((integer != "") | (frac != ""))
+    # A whole number may be written with a zero fraction ("12.0", as Excel exports it).
+    ok = matched & (frac.str.strip_chars("0") == "") if whole else matched
+    digits = integer.str.replace_all(",", "").str.strip_chars_start("0")
+    digits = pl.when(digits == "").then(_lit("0")).otherwise(digits)
+    kept = pl.lit("") if whole else frac.str.strip_chars_end("0")
+    body = pl.when(kept != "").then(digits + "." + kept).otherwise(digits)
+    signed = pl.when((sign == "-") & (body != "0")).then("-" + body).otherwise(body)
+    what = "a whole number" if whole else "a number"
+    return (
+        raw.rename("raw")
+        .to_frame()
+        .with_columns(s=s)
+        .select(
+            value=pl.when(ok).then(signed),
+            problem=pl.when(~ok & (pl.col("s") != "")).then(
+                _lit("'") + pl.col("raw").str.strip_chars(WS_CHARS) + f"' is not {what}"
+            ),
+        )
+    )
+
+
+def _phone(raw: pl.Series) -> pl.DataFrame:
+    def one(s: str) -> tuple[str | None, str | None, str | None]:
+        p = clean_phone(s)
+        return p.value, p.problem, p.kind
+
+    return per_distinct(raw, one, ("value", "problem", "phone_kind"))
+
+
+def _address(raw: pl.Series) -> pl.DataFrame:
+    def one(s: str) -> tuple[str | None, ...]:
+        a = parse_address(s)
+        return normalise_address(s), building_key(a), room_key(a), a.district, a.street, a.road
+
+    columns = ("value", "building_key", "room_key", "district", "street", "road")
+    return per_distinct(raw, one, columns).with_columns(problem=pl.lit(None, dtype=pl.String))
+
+
+def clean_series(
+    kind: str,
+    raw: pl.Series,
+    *,
+    formats: Sequence[str] | None = None,
+    codes: dict[str, str] | None = None,
+    allowed: frozenset[str] = frozenset(),
+    today: date | None = None,
+) -> Cleaned:
+    """Clean a raw column as one of the canonical attribute kinds."""
+    k = Kind(kind)
+    s = raw.cast(pl.String)
+    if k is Kind.citizen_id:
+        frame = citizen_id_frame(s, today or china_today())
+    elif k is Kind.credit_code:
+        frame = credit_code_frame(s)
+    elif k is Kind.name:
+        frame = per_distinct(s, lambda v: (clean_name(v), None), ("value", "problem"))
+    elif k is Kind.text:
+        frame = _text(s, codes)
+    elif k is Kind.code:
+        frame = _code(s, codes, allowed)
+    elif k is Kind.phone:
+        frame = _phone(s)
+    elif k is Kind.date:
+        frame = date_frame(s, formats)
+    elif k is Kind.datetime:
+        frame = datetime_frame(s)
+    elif k is Kind.address:
+        frame = _address(s)
+    else:
+        frame = _number(s, whole=k is Kind.integer)
+    return _cleaned(frame, raw.name, DERIVED.get(k, ()))
+
+
+def contradictions(
+    id_birth: pl.Series, id_sex: pl.Series, birth: pl.Series, sex: pl.Series
+) -> pl.Series:
+    """Per row, how a record's own birth date or sex contradicts its citizen id; else null."""
+    frame = pl.DataFrame(
+        {
+            "id_birth": id_birth.cast(pl.String),
+            "id_sex": id_sex.cast(pl.String),
+            "birth": birth.cast(pl.String),
+            "sex": sex.cast(pl.String),
+        }
+    )
+    id_birth_, id_sex_, birth_, sex_ = (pl.col(c) for c in ("id_birth", "id_sex", "birth", "sex"))
+    birth_problem = pl.when(id_birth_ != birth_).then(
+        _lit("birth date ") + birth_ + " contradicts the citizen id (" + id_birth_ + ")"
+    )
+    # "unknown" (or any other value) is not a claim about sex, so it contradicts nothing.
+    sex_problem = pl.when(sex_.is_in(["male", "female"]) & (id_sex_ != sex_)).then(
+        _lit("sex ") + sex_ + " contradicts the citizen id (" + id_sex_ + ")"
+    )
+    joined = pl.concat_str([birth_problem, sex_problem], separator="; ", ignore_nulls=True)
+    return frame.select(contradiction=pl.when(joined != "").then(joined))["contradiction"]
