@@ -13,7 +13,17 @@ import orjson
 from gridweave.ingest.cleaning.citizen_id import check_char
 
 CONTRACTS = Path(__file__).parent / "contracts"
-POLICE_HEADER = ["人员编号", "公民身份号码", "姓名", "性别代码", "出生日期", "联系电话", "户号", "与户主关系", "户籍地址"]
+POLICE_HEADER = [
+    "人员编号",
+    "公民身份号码",
+    "姓名",
+    "性别代码",
+    "出生日期",
+    "联系电话",
+    "户号",
+    "与户主关系",
+    "户籍地址",
+]
 
 
 def citizen_id(area: str, birth: date, seq: int, male: bool) -> str:
@@ -35,8 +45,17 @@ class PoliceRow:
     address: str = ""
 
     def cells(self) -> list[str]:
-        return [self.record, self.cid, self.name, self.sex, self.birth, self.phone,
-                self.household, self.relation, self.address]
+        return [
+            self.record,
+            self.cid,
+            self.name,
+            self.sex,
+            self.birth,
+            self.phone,
+            self.household,
+            self.relation,
+            self.address,
+        ]
 
 
 def police_people(n: int, start: int = 0) -> list[PoliceRow]:
@@ -61,8 +80,9 @@ def police_people(n: int, start: int = 0) -> list[PoliceRow]:
     return rows
 
 
-def write_csv(path: Path, rows: list[list[str]], header: list[str] = POLICE_HEADER,
-              encoding: str = "utf-8") -> Path:
+def write_csv(
+    path: Path, rows: list[list[str]], header: list[str] = POLICE_HEADER, encoding: str = "utf-8"
+) -> Path:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)

@@ -21,13 +21,16 @@ from .test_ingest import register, snapshot
 def loaded(engine: Engine, tmp_path: Path) -> Engine:
     """A library that already holds one good batch, which no bad file may disturb."""
     register(engine, "police", "clinic")
-    ingest_file(engine, path=write_csv(tmp_path / "good.csv", [p.cells() for p in police_people(9)]),
-                source_name="police_test")
+    ingest_file(
+        engine,
+        path=write_csv(tmp_path / "good.csv", [p.cells() for p in police_people(9)]),
+        source_name="police_test",
+    )
     return engine
 
 
 def refused(engine: Engine, path: Path, source: str = "police_test") -> str:
-    """Ingest a file that must be refused whole; return the message, having checked nothing changed."""
+    """Ingest a file that must be refused whole; check nothing changed; return the message."""
     before = snapshot(engine)
     with pytest.raises((ExtractError, ContractError)) as caught:
         ingest_file(engine, path=path, source_name=source)
@@ -76,11 +79,15 @@ def test_ragged_row_is_quarantined_and_the_rest_kept(loaded: Engine, tmp_path: P
     rows = [p.cells() for p in police_people(4, 100)]
     rows[1] = rows[1][:5]
     rows[2] = [*rows[2], "extra"]
-    report = ingest_file(loaded, path=write_csv(tmp_path / "ragged.csv", rows), source_name="police_test")
+    report = ingest_file(
+        loaded, path=write_csv(tmp_path / "ragged.csv", rows), source_name="police_test"
+    )
     assert (report.rows_read, report.rows_accepted, report.rows_quarantined) == (4, 2, 2)
     held = quarantine(loaded)
     assert [q.line_number for q in held] == [3, 4]
-    assert held[0].reasons == ["line 3 has 5 fields, the header has 9 (cut short: is the file truncated?)"]
+    assert held[0].reasons == [
+        "line 3 has 5 fields, the header has 9 (cut short: is the file truncated?)"
+    ]
     assert held[1].reasons == ["line 4 has 10 fields, the header has 9"]
     assert held[1].row["_extra_fields"] == ["extra"]
 
@@ -105,7 +112,10 @@ def test_file_ending_inside_a_quote(loaded: Engine, tmp_path: Path) -> None:
 
 def test_broken_json_line(loaded: Engine, tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
-    path.write_bytes('{"档案号": "D1", "身份证号": null, "姓名": "李四", "手机": null, "婚姻状况": null, "更新时间": null}\n{"档案号": "D2", "姓'.encode())
+    path.write_bytes(
+        '{"档案号": "D1", "身份证号": null, "姓名": "李四", "手机": null,'
+        ' "婚姻状况": null, "更新时间": null}\n{"档案号": "D2", "姓'.encode()
+    )
     report = ingest_file(loaded, path=path, source_name="clinic_test")
     assert (report.rows_accepted, report.rows_quarantined) == (1, 1)
     (held,) = quarantine(loaded)
@@ -122,7 +132,8 @@ def test_missing_file_and_unknown_source(loaded: Engine, tmp_path: Path) -> None
 def test_xlsx_without_the_contract_sheet(engine: Engine, tmp_path: Path) -> None:
     contract = tmp_path / "xlsx.yaml"
     contract.write_text(
-        (Path(__file__).parent / "contracts" / "police.yaml").read_text(encoding="utf-8")
+        (Path(__file__).parent / "contracts" / "police.yaml")
+        .read_text(encoding="utf-8")
         .replace("name: police_test", "name: police_xlsx")
         .replace("{format: csv, encoding: utf-8}", "{format: xlsx, sheet: 户籍}"),
         encoding="utf-8",

@@ -18,7 +18,10 @@ from .extracts import CONTRACTS, police_people, write_csv
 def gridweave(url: str, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GRIDWEAVE_DATABASE_URL": url, "COLUMNS": "200"}
     done = subprocess.run(
-        [sys.executable, "-m", "gridweave", *args], env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "gridweave", *args],
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=600,
     )
     if ok:
@@ -32,7 +35,9 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("city")
     done = subprocess.run(
         [sys.executable, "-m", "gridweave", "synth", str(out), "--people", "1500", "--seed", "3"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     return out
@@ -44,13 +49,22 @@ def test_a_whole_city_through_the_command_line(database_url: str, city: Path) ->
     contracts = [str(city / e["contract"]) for e in manifest["extracts"]]
     added = gridweave(database_url, "sources", "add", *contracts).stdout
     assert added.count("added:") == len(contracts)
-    assert gridweave(database_url, "sources", "add", *contracts).stdout.count("unchanged:") == len(contracts)
+    assert gridweave(database_url, "sources", "add", *contracts).stdout.count("unchanged:") == len(
+        contracts
+    )
 
     for extract in manifest["extracts"]:
-        out = gridweave(database_url, "ingest", str(city / extract["file"]), "--source", extract["source"]).stdout
+        out = gridweave(
+            database_url, "ingest", str(city / extract["file"]), "--source", extract["source"]
+        ).stdout
         assert f"{extract['rows']:,} rows read" in out
-    again = gridweave(database_url, "ingest", str(city / manifest["extracts"][1]["file"]),
-                      "--source", manifest["extracts"][1]["source"]).stdout
+    again = gridweave(
+        database_url,
+        "ingest",
+        str(city / manifest["extracts"][1]["file"]),
+        "--source",
+        manifest["extracts"][1]["source"],
+    ).stdout
     assert "already ingested as batch 2" in again and "nothing added" in again
 
     listing = gridweave(database_url, "sources", "list").stdout
@@ -91,7 +105,9 @@ def test_errors_name_the_problem_and_exit_2(database_url: str, tmp_path: Path) -
     assert "error:" in done.stderr and "empty (0 bytes)" in done.stderr
     assert "Traceback" not in done.stderr
     bad = tmp_path / "bad.yaml"
-    bad.write_text((CONTRACTS / "police.yaml").read_text(encoding="utf-8").replace("name: {", "nmae: {"),
-                   encoding="utf-8")
+    bad.write_text(
+        (CONTRACTS / "police.yaml").read_text(encoding="utf-8").replace("name: {", "nmae: {"),
+        encoding="utf-8",
+    )
     done = gridweave(database_url, "sources", "add", str(bad), ok=False)
     assert done.returncode == 2 and "'nmae'" in done.stderr and "did you mean name" in done.stderr

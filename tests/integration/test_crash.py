@@ -28,11 +28,7 @@ def _gridweave(url: str, *args: str) -> subprocess.Popen[str]:
 
 
 def _counts(engine: Engine) -> dict[str, int]:
-    return {
-        name: len(rows)
-        for name, rows in snapshot(engine).items()
-        if name not in ("batch",)
-    }
+    return {name: len(rows) for name, rows in snapshot(engine).items() if name not in ("batch",)}
 
 
 def test_killed_batch_leaves_nothing_and_rerun_matches(
@@ -44,7 +40,9 @@ def test_killed_batch_leaves_nothing_and_rerun_matches(
     register(engine, "police")
     before = snapshot(engine)
 
-    run = _gridweave(database_url, "ingest", str(path), "--source", "police_test", "--chunk-rows", "500")
+    run = _gridweave(
+        database_url, "ingest", str(path), "--source", "police_test", "--chunk-rows", "500"
+    )
     assert run.stdout is not None
     for line in run.stdout:
         if line.startswith("progress:"):  # the batch is under way: some chunks are written

@@ -73,11 +73,17 @@ def test_same_file_twice_changes_nothing(engine: Engine, tmp_path: Path) -> None
 def test_new_extract_stores_only_changed_records(engine: Engine, tmp_path: Path) -> None:
     register(engine, "police")
     people = police_people(20)
-    ingest_file(engine, path=write_csv(tmp_path / "a.csv", [p.cells() for p in people]),
-                source_name="police_test")
+    ingest_file(
+        engine,
+        path=write_csv(tmp_path / "a.csv", [p.cells() for p in people]),
+        source_name="police_test",
+    )
     people[0].phone = "13900000000"
-    report = ingest_file(engine, path=write_csv(tmp_path / "b.csv", [p.cells() for p in people]),
-                         source_name="police_test")
+    report = ingest_file(
+        engine,
+        path=write_csv(tmp_path / "b.csv", [p.cells() for p in people]),
+        source_name="police_test",
+    )
     assert (report.records_new, report.records_unchanged) == (1, 19)
     assert count(engine, SourceRecord) == 21
     with transaction(engine) as session:
@@ -97,8 +103,16 @@ def test_survivorship_and_provenance_across_departments(engine: Engine, tmp_path
     target = people[1]
     write_jsonl(
         tmp_path / "clinic.jsonl",
-        [{"档案号": "D1", "身份证号": target.cid.lower(), "姓名": "張芳1 ", "手机": "+86 139-0000-1111",
-          "婚姻状况": "已婚", "更新时间": "2026-03-01 10:00:00"}],
+        [
+            {
+                "档案号": "D1",
+                "身份证号": target.cid.lower(),
+                "姓名": "張芳1 ",
+                "手机": "+86 139-0000-1111",
+                "婚姻状况": "已婚",
+                "更新时间": "2026-03-01 10:00:00",
+            }
+        ],
     )
     ingest_file(engine, path=tmp_path / "clinic.jsonl", source_name="clinic_test")
     with transaction(engine) as session:
@@ -127,7 +141,8 @@ def test_invalid_rows_are_quarantined_with_reasons(engine: Engine, tmp_path: Pat
     people[3].birth = "19851345"
     people[4].sex = "7"
     report = ingest_file(
-        engine, path=write_csv(tmp_path / "p.csv", [p.cells() for p in people]),
+        engine,
+        path=write_csv(tmp_path / "p.csv", [p.cells() for p in people]),
         source_name="police_test",
     )
     assert (report.rows_accepted, report.rows_quarantined) == (4, 2)
@@ -149,7 +164,8 @@ def test_duplicate_record_ids_wait_in_quarantine(engine: Engine, tmp_path: Path)
     people = police_people(3)
     people[2].record = people[0].record
     report = ingest_file(
-        engine, path=write_csv(tmp_path / "p.csv", [p.cells() for p in people]),
+        engine,
+        path=write_csv(tmp_path / "p.csv", [p.cells() for p in people]),
         source_name="police_test",
     )
     assert report.rows_quarantined == 1
@@ -160,10 +176,15 @@ def test_duplicate_record_ids_wait_in_quarantine(engine: Engine, tmp_path: Path)
 
 def test_refusal_is_recorded_and_loses_nothing(engine: Engine, tmp_path: Path) -> None:
     register(engine, "police")
-    ingest_file(engine, path=write_csv(tmp_path / "ok.csv", [p.cells() for p in police_people(5)]),
-                source_name="police_test")
+    ingest_file(
+        engine,
+        path=write_csv(tmp_path / "ok.csv", [p.cells() for p in police_people(5)]),
+        source_name="police_test",
+    )
     before = {m.__name__: count(engine, m) for m in (Person, SourceRecord, QuarantinedRow)}
-    bad = write_csv(tmp_path / "gbk.csv", [p.cells() for p in police_people(5, 100)], encoding="gbk")
+    bad = write_csv(
+        tmp_path / "gbk.csv", [p.cells() for p in police_people(5, 100)], encoding="gbk"
+    )
     with pytest.raises(Exception, match="not valid UTF-8"):
         ingest_file(engine, path=bad, source_name="police_test")
     assert {m.__name__: count(engine, m) for m in (Person, SourceRecord, QuarantinedRow)} == before

@@ -48,7 +48,7 @@ def bulk_upsert(
     columns: Sequence[str],
     key: str,
     rows: Sequence[Sequence[Any]],
-    keep: Sequence[str] = ("created_at",),
+    keep: Sequence[str] = ("id", "created_at"),
 ) -> None:
     """Insert rows, or replace every column but `key` and `keep` where `key` already exists."""
     if not rows:

@@ -1,4 +1,4 @@
-"""Errors that reach a user: each has a stable code and says what is wrong, where, and what to do."""
+"""Errors that reach a user: a stable code, and what is wrong, where, and what to do."""
 
 from __future__ import annotations
 

@@ -74,10 +74,12 @@ def sources_show(ctx: typer.Context, name: str) -> None:
         rt.console.print(f"topic: {contract.topic}; updates {contract.catalog.update_frequency}")
         cond = f" — {contract.catalog.condition}" if contract.catalog.condition else ""
         rt.console.print(
-            f"sharing: {SHARING_ZH[contract.catalog.sharing.value]} ({contract.catalog.sharing.value}){cond}"
+            f"sharing: {SHARING_ZH[contract.catalog.sharing.value]}"
+            f" ({contract.catalog.sharing.value}){cond}"
         )
         rt.console.print(
-            f"file: {contract.file.format}, {contract.file.encoding}; record id: {' + '.join(contract.record_id)}"
+            f"file: {contract.file.format}, {contract.file.encoding};"
+            f" record id: {' + '.join(contract.record_id)}"
         )
         table = Table("entity", "attribute", "from", "class", "priority", "required")
         for ent in contract.entities:
@@ -168,7 +170,8 @@ def ingest_command(
 def print_report(rt: Runtime, report: service.BatchReport) -> None:
     if report.status == "already_ingested":
         rt.console.print(
-            f"{report.file}: already ingested as batch {report.batch_id} for '{report.source}'; nothing added."
+            f"{report.file}: already ingested as batch {report.batch_id} for '{report.source}';"
+            " nothing added."
         )
         return
     rt.console.print(
@@ -253,5 +256,6 @@ def check_contract_command(contract: Path, extract: Path) -> None:
     c = load_contract(contract)
     first = next(iter(read_extract(extract, c, 1000)))
     typer.echo(
-        f"{contract}: contract '{c.name}' reads every column it names from {extract} ({first.frame.height} rows sampled)"
+        f"{contract}: contract '{c.name}' reads every column it names from {extract}"
+        f" ({first.frame.height} rows sampled)"
     )

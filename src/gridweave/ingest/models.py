@@ -101,7 +101,7 @@ class QuarantinedRow(Base):
     line_number: Mapped[int] = mapped_column(Integer)
     record_key: Mapped[str | None] = mapped_column(String(200))
     row: Mapped[dict[str, Any]] = mapped_column(Json)  # the whole row as read
-    reasons: Mapped[list[dict[str, str]]] = mapped_column(Json)  # [{field, problem}]
+    reasons: Mapped[list[str]] = mapped_column(Json)  # "column: problem", one per failing field
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | resolved
 
     __table_args__ = (UniqueConstraint("batch_id", "line_number"),)

@@ -187,7 +187,11 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
         ).to_series()
     ]
     if contract.observed_at is not None:
-        seen = clean_series(Kind.datetime.value, _raw_input(frame, contract.observed_at))
+        seen = clean_series(
+            Kind.datetime.value,
+            _raw_input(frame, contract.observed_at),
+            formats=contract.observed_at.formats,
+        )
         observed = seen.value
         if contract.observed_at.required:
             row_hard.append(

@@ -219,7 +219,7 @@ def _ingest(
         fresh = records.join(known, on=["record_key", "record_hash"], how="anti")
         report.records_unchanged += records.height - fresh.height
         report.records_new += fresh.height
-        report.records_flagged += fresh["flags"].is_not_null().sum()
+        report.records_flagged += int(fresh["flags"].is_not_null().sum())
         fresh = fresh.with_columns(
             pl.Series("id", reserve_ids(connection, "source_record", fresh.height), pl.Int64),
             pl.lit(source.id, pl.Int64).alias("source_id"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridweave.core import clock
-from gridweave.core.bulk import bulk_upsert, key_table
+from gridweave.core.bulk import bulk_upsert, key_table, reserve_ids
 from gridweave.core.errors import NotFound
 from gridweave.ingest.cleaning import clean_series
 from gridweave.ingest.contracts import parse_contract
@@ -57,15 +58,17 @@ def _timestamp(now: datetime, dialect: str) -> str:
     return now.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else now.isoformat()
 
 
-def _prior_claims(session: Session, entity: EntityType, keys: pl.Series) -> pl.DataFrame:
-    """Every stored source record about these keys: what the library already knew of them."""
-    connection = session.connection()
-    table = key_table(connection, keys.unique().to_list())
-    rows = connection.exec_driver_sql(
-        'SELECT r.id, r.source_id, r.observed_at, r.entity_key, CAST(r."values" AS TEXT)'
-        f" FROM source_record r JOIN {table} k ON k.k = r.entity_key"
-        f" WHERE r.entity_type = '{entity.value}'"
-    ).all()
+def _prior_claims(session: Session, entity: EntityType, keys: str) -> pl.DataFrame:
+    """Every stored source record about the keys in table `keys`: what the library knew."""
+    rows = (
+        session.connection()
+        .exec_driver_sql(
+            'SELECT r.id, r.source_id, r.observed_at, r.entity_key, CAST(r."values" AS TEXT)'
+            f" FROM source_record r JOIN {keys} k ON k.k = r.entity_key"
+            f" WHERE r.entity_type = '{entity.value}'"
+        )
+        .all()
+    )
     frame = _claims_frame(rows)
     attrs = list(ATTRIBUTES[entity])
     return frame.with_columns(
@@ -73,10 +76,9 @@ def _prior_claims(session: Session, entity: EntityType, keys: pl.Series) -> pl.D
     ).unnest("values")
 
 
-def _claims_frame(rows: list[Any]) -> pl.DataFrame:
+def _claims_frame(rows: Sequence[Any]) -> pl.DataFrame:
     # SQLite hands back timestamps as text, PostgreSQL as aware datetimes
-    observed = [r[2] for r in rows]
-    series = pl.Series("observed_at", observed)
+    series = pl.Series("observed_at", [r[2] for r in rows])
     if series.dtype == pl.String:
         series = series.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_zone="UTC", time_unit="us")
     elif series.dtype != pl.Null:
@@ -92,6 +94,18 @@ def _claims_frame(rows: list[Any]) -> pl.DataFrame:
     )
 
 
+def _existing_ids(session: Session, entity: EntityType, keys: str) -> pl.DataFrame:
+    """entity_key → golden id of the keys in table `keys` that already have a golden record."""
+    table = GOLDEN_TABLES[entity.value].__tablename__  # type: ignore[attr-defined]
+    key = key_attribute(entity).name
+    rows = (
+        session.connection()
+        .exec_driver_sql(f"SELECT g.{key}, g.id FROM {table} g JOIN {keys} k ON k.k = g.{key}")
+        .all()
+    )
+    return pl.DataFrame(rows, schema={"entity_key": pl.String, "golden_id": pl.Int64}, orient="row")
+
+
 def refresh_golden(
     session: Session, *, entity: EntityType, claims: pl.DataFrame, priorities: pl.DataFrame
 ) -> tuple[dict[str, RefreshCounts], pl.DataFrame]:
@@ -100,51 +114,55 @@ def refresh_golden(
 
     Returns what was created or updated per table, and entity_key → golden id.
     """
-    stamp = _timestamp(clock.now(), session.connection().dialect.name)
-    prior = _prior_claims(session, entity, claims["entity_key"])
+    connection = session.connection()
+    stamp = _timestamp(clock.now(), connection.dialect.name)
+    keys = key_table(connection, claims["entity_key"].unique().to_list())
+    prior = _prior_claims(session, entity, keys)
     every = pl.concat([prior, claims], how="diagonal_relaxed")
     pri = priorities.filter(pl.col("entity_type") == entity.value).drop("entity_type")
     golden = choose_golden(every, entity, pri)
-    counts, ids = _upsert(session, entity, golden, stamp)
-    out = {entity.value: counts}
+    existing = _existing_ids(session, entity, keys)
+    golden = golden.join(existing, on="entity_key", how="left")
+    new = golden["golden_id"].is_null()
+    reserved = reserve_ids(connection, GOLDEN_TABLES[entity.value].__tablename__, int(new.sum()))  # type: ignore[attr-defined]
+    golden = _fill_ids(golden, new, reserved)
+    _upsert(session, entity, golden, stamp)
+    out = {entity.value: RefreshCounts(created=len(reserved), updated=existing.height)}
     if entity == EntityType.person:
         out["household"] = _refresh_households(session, golden, stamp)
-    return out, ids
+    return out, golden.select("entity_key", "golden_id")
 
 
-def _golden_ids(session: Session, entity: EntityType, keys: list[str]) -> pl.DataFrame:
-    table = GOLDEN_TABLES[entity.value].__tablename__  # type: ignore[attr-defined]
-    key = key_attribute(entity).name
-    connection = session.connection()
-    name = key_table(connection, keys)
-    rows = connection.exec_driver_sql(
-        f"SELECT g.{key}, g.id FROM {table} g JOIN {name} k ON k.k = g.{key}"
-    ).all()
-    return pl.DataFrame(rows, schema={"entity_key": pl.String, "golden_id": pl.Int64}, orient="row")
+def _fill_ids(golden: pl.DataFrame, new: pl.Series, reserved: list[int]) -> pl.DataFrame:
+    """Give the golden records that are new the ids reserved for them, in order."""
+    fresh = golden.filter(new).with_columns(pl.Series("golden_id", reserved, dtype=pl.Int64))
+    return pl.concat([golden.filter(~new), fresh])
 
 
-def _upsert(
-    session: Session, entity: EntityType, golden: pl.DataFrame, stamp: str
-) -> tuple[RefreshCounts, pl.DataFrame]:
+def _upsert(session: Session, entity: EntityType, golden: pl.DataFrame, stamp: str) -> None:
     table = GOLDEN_TABLES[entity.value]
     key = key_attribute(entity).name
     columns = set(table.__table__.columns.keys())  # type: ignore[attr-defined]
     attrs = [a for a in ATTRIBUTES[entity] if a in columns and a != key and a in golden.columns]
-    frame = golden.drop(key, strict=False).rename({"entity_key": key})
+    frame = golden.drop(key, strict=False).rename({"entity_key": key, "golden_id": "id"})
     if "address_key" in columns and "address" in frame.columns:
         derived = clean_series("address", frame["address"]).derived
         which = "room_key" if entity == EntityType.room else "building_key"
         frame = frame.with_columns(derived[which].alias("address_key"))
         attrs.append("address_key")
-    keys = frame[key].to_list()
-    existing = _golden_ids(session, entity, keys).height
-    names = [key, *attrs, "provenance", "sources", "created_at", "updated_at"]
+    names = ["id", key, *attrs, "provenance", "sources", "created_at", "updated_at"]
     rows = frame.select(
-        [key, *attrs, "provenance", "sources", pl.lit(stamp).alias("c"), pl.lit(stamp).alias("u")]
+        [
+            "id",
+            key,
+            *attrs,
+            "provenance",
+            "sources",
+            pl.lit(stamp).alias("c"),
+            pl.lit(stamp).alias("u"),
+        ]
     ).rows()
     bulk_upsert(session.connection(), table.__tablename__, names, key, rows)  # type: ignore[attr-defined]
-    ids = _golden_ids(session, entity, keys)
-    return RefreshCounts(created=len(keys) - existing, updated=existing), ids
 
 
 def _refresh_households(session: Session, people: pl.DataFrame, stamp: str) -> RefreshCounts:
@@ -212,7 +230,7 @@ def room_index(session: Session) -> pl.DataFrame:
 def library_totals(session: Session) -> dict[str, int]:
     """How many golden records of each kind the base library holds."""
     return {
-        name: session.scalar(select(func.count()).select_from(table)) or 0  # type: ignore[arg-type]
+        name: session.scalar(select(func.count()).select_from(table)) or 0
         for name, table in GOLDEN_TABLES.items()
     }
 

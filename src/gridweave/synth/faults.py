@@ -32,6 +32,8 @@ DECEASED_STILL_LISTED = 0.6  # of deceased members of allowance households still
 ROOM_CODE_BLANK_RATE = 0.20  # contracts filed without the room's door-plate code
 # education_pupils
 GUARDIAN_PHONE_MISSING = 0.2
+# Rows keyed without the person's name: their contracts require it, so they wait in quarantine.
+NAME_LEFT_BLANK = 0.002
 
 
 @dataclass(frozen=True)
@@ -221,3 +223,8 @@ def person_faults(
 ) -> tuple[pl.Series, pl.Series]:
     """Names with homophone typos and ids with typos and blanks, at `faults` rates."""
     return swap_homophones(names, rng, faults.homophone), corrupt_ids(ids, rng, faults)
+
+
+def blank_some(values: pl.Series, rng: np.random.Generator, rate: float) -> pl.Series:
+    """The same values with a share `rate` of them left empty, as a hurried clerk does."""
+    return values.scatter(np.flatnonzero(mask(rng, len(values), rate)), None)

@@ -95,6 +95,7 @@ def migrant_residents(city: City, rng: np.random.Generator) -> pl.DataFrame:
     # The second registration was keyed by someone else: more typos in it.
     again = np.flatnonzero(second)
     names = names.scatter(again, f.swap_homophones(names.gather(again), rng, 0.3))
+    names = f.blank_some(names, rng, f.NAME_LEFT_BLANK)
     rooms = city.rooms
     rental = np.flatnonzero((rooms["room_use"] == "rental").to_numpy())
     stale = f.mask(rng, n, f.STALE_ADDRESS_RATE) | (second & f.mask(rng, n, 0.5))
@@ -144,6 +145,7 @@ def health_population(city: City, rng: np.random.Generator) -> pl.DataFrame:
     n = p.height
     names, ids = f.person_faults(p["name"], p["citizen_id"], rng, f.HEALTH)
     names = f.to_traditional(names, rng, f.TRADITIONAL_NAME_RATE)
+    names = f.blank_some(names, rng, f.NAME_LEFT_BLANK)
     room = p["room"].to_numpy()
     community = city.rooms["community"].gather(room)
     return pl.DataFrame(
