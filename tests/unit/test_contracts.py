@@ -55,7 +55,11 @@ def test_code_outside_the_attribute_table_is_refused() -> None:
 
 
 def test_link_to_an_undeclared_role_is_refused() -> None:
-    text = contract(PERSON.replace("    attributes:", "    role: pupil\n    links: {guardian_of: parent}\n    attributes:"))
+    text = contract(
+        PERSON.replace(
+            "    attributes:", "    role: pupil\n    links: {guardian_of: parent}\n    attributes:"
+        )
+    )
     with pytest.raises(ContractError, match="points to role 'parent'"):
         parse_contract(text)
 

@@ -24,19 +24,27 @@ def records(rows: list[tuple[int, int, str, str | None, str | None]]) -> pl.Data
     """(id, source, observed, name, phone) for one person keyed 'K'."""
     return pl.DataFrame(
         [(i, s, o, "K", n, p) for i, s, o, n, p in rows],
-        schema={"id": pl.Int64, "source_id": pl.Int64, "observed_at": pl.String,
-                "entity_key": pl.String, "name": pl.String, "phone": pl.String},
+        schema={
+            "id": pl.Int64,
+            "source_id": pl.Int64,
+            "observed_at": pl.String,
+            "entity_key": pl.String,
+            "name": pl.String,
+            "phone": pl.String,
+        },
         orient="row",
     )
 
 
 def test_priority_wins_on_name_recency_on_phone() -> None:
     golden = choose_golden(
-        records([
-            (1, POLICE, "2026-01-01", "张伟", "13800000001"),
-            (2, HEALTH, "2026-05-01", "張偉", "13800000002"),
-            (3, HRSS, "2026-03-01", None, "13800000003"),
-        ]),
+        records(
+            [
+                (1, POLICE, "2026-01-01", "张伟", "13800000001"),
+                (2, HEALTH, "2026-05-01", "張偉", "13800000002"),
+                (3, HRSS, "2026-03-01", None, "13800000003"),
+            ]
+        ),
         EntityType.person,
         PRIORITIES,
     ).row(0, named=True)
@@ -58,7 +66,12 @@ def test_a_missing_value_does_not_win() -> None:
 
 def test_ties_go_to_the_newest_record() -> None:
     golden = choose_golden(
-        records([(1, HRSS, "2026-01-01", None, "13800000001"), (2, HRSS, "2026-01-01", None, "13800000009")]),
+        records(
+            [
+                (1, HRSS, "2026-01-01", None, "13800000001"),
+                (2, HRSS, "2026-01-01", None, "13800000009"),
+            ]
+        ),
         EntityType.person,
         PRIORITIES,
     ).row(0, named=True)
@@ -67,8 +80,11 @@ def test_ties_go_to_the_newest_record() -> None:
 
 @given(
     st.lists(
-        st.tuples(st.sampled_from([POLICE, HEALTH, HRSS]), st.dates().map(str),
-                  st.text("张王李赵", min_size=1, max_size=3)),
+        st.tuples(
+            st.sampled_from([POLICE, HEALTH, HRSS]),
+            st.dates().map(str),
+            st.text("张王李赵", min_size=1, max_size=3),
+        ),
         min_size=1,
         max_size=12,
     )
