@@ -52,6 +52,25 @@ def test_excel_serials_count_excels_fake_leap_day(serial: str, day: date) -> Non
     assert parse_date(serial) == ParsedDate(day)
 
 
+@pytest.mark.parametrize("raw", ["1985", "1880", "2100", " 1985 ", "１９８５"])
+def test_a_year_alone_is_not_an_excel_serial(raw: str) -> None:
+    year = raw.strip().translate({0xFF10 + i: str(i) for i in range(10)})
+    assert parse_date(raw) == ParsedDate(None, f"'{year}' is only a year, not a date")
+    assert parse_datetime(raw) is None
+
+
+@pytest.mark.parametrize(
+    ("serial", "day"), [("1879", date(1905, 2, 21)), ("2101", date(1905, 10, 1))]
+)
+def test_four_digit_serials_outside_the_years_are_days(serial: str, day: date) -> None:
+    assert parse_date(serial) == ParsedDate(day)
+    assert parse_date(f"{serial}.0") == ParsedDate(day)
+
+
+def test_a_year_in_a_users_format_is_the_users() -> None:
+    assert parse_date("1985", ["%Y"]) == ParsedDate(date(1985, 1, 1))
+
+
 def test_serial_60_is_excels_non_existent_day() -> None:
     assert parse_date("60") == ParsedDate(None, "'60' is Excel's 1900-02-29, a day that never was")
 

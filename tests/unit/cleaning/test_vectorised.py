@@ -29,12 +29,12 @@ from gridweave.ingest.cleaning import (
     room_key,
 )
 from gridweave.ingest.cleaning import dates as dates_module
+from gridweave.ingest.cleaning._distinct import per_distinct
 from gridweave.ingest.cleaning.addresses import normalise_address
 from gridweave.ingest.cleaning.numeric import decimal_text
-from gridweave.ingest.cleaning.vectorised import per_distinct
 from gridweave.registry.attributes import Kind
 
-from .strategies import TODAY, credit_like, date_like, id_like
+from .strategies import TODAY, addresses, credit_like, date_like, id_like, phones
 from .test_addresses import ROOM_1502
 
 Row = tuple[str | None, str | None, dict[str, str | None]]
@@ -132,12 +132,6 @@ EXPECT: dict[Kind, Callable[[str], Row]] = {
     Kind.decimal: expect_decimal,
 }
 
-phone_like = st.one_of(
-    st.from_regex(r"\A(\+86 ?|0086|86)?1[3-9][0-9]{9}\Z"),
-    st.from_regex(r"\A\(?0[1-9][0-9]{1,2}\)?[- ]?[2-8][0-9]{6,7}\Z"),
-    st.text("0123456789+-() ", max_size=16),
-    st.text(max_size=8),
-)
 number_like = st.one_of(
     st.from_regex(r"\A[¥￥]?[-+−]?[0-9０-９]{0,4}(,[0-9]{3})*(\.[0-9]{0,3})?元?\Z"),
     st.decimals(allow_nan=False, allow_infinity=False).map(str),
@@ -148,7 +142,9 @@ name_like = st.one_of(
     st.text(max_size=8),
 )
 address_like = st.one_of(
-    st.sampled_from(ROOM_1502), st.text("罗湖区解放路十二号栋单元室 1234", max_size=20)
+    st.sampled_from(ROOM_1502),
+    st.text("罗湖区解放路十二号栋单元室 1234", max_size=20),
+    addresses(),
 )
 datetime_like = st.one_of(
     date_like,
@@ -175,7 +171,7 @@ STRATEGIES: dict[Kind, st.SearchStrategy[str]] = {
     Kind.name: name_like,
     Kind.text: st.one_of(code_like, st.text(max_size=10)),
     Kind.code: code_like,
-    Kind.phone: phone_like,
+    Kind.phone: phones(),
     Kind.date: st.one_of(date_like, st.sampled_from(["02/03/1985", "19850302103000", "1/1/85"])),
     Kind.datetime: datetime_like,
     Kind.address: address_like,
@@ -222,8 +218,9 @@ def test_missing_values_are_null_without_a_problem(kind: Kind) -> None:
 
 
 def test_problems_read_well() -> None:
-    assert clean_series("date", column(["1985-13-45"])).problem.to_list() == [
-        "'1985-13-45' is not a date"
+    assert clean_series("date", column(["1985-13-45", "1985"])).problem.to_list() == [
+        "'1985-13-45' is not a date",
+        "'1985' is only a year, not a date",
     ]
     got = clean_series("code", column(["X"]), codes={"1": "male"}, allowed=frozenset({"male"}))
     assert got.problem.to_list() == ["'X' is not a known code; known: 1, male"]

@@ -68,25 +68,83 @@ def credit_codes(n: int) -> list[str]:
     return out
 
 
-def phones(n: int, distinct: int) -> list[str]:
-    """Mobiles and landlines in assorted spellings, drawn from a pool of `distinct`."""
-    pool = [
-        rng.choice(["", "+86 ", "86"]) + f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
-        if i % 3
-        else f"0755-{rng.randrange(2 * 10**7, 9 * 10**7)}"
-        for i in range(distinct)
-    ]
-    return rng.choices(pool, k=n)
+MOBILE_PREFIXES = (
+    [f"13{d}" for d in range(10)]
+    + ["145", "147", "150", "151", "152", "153", "155", "156", "157", "158", "159", "166"]
+    + ["170", "173", "175", "176", "177", "178", "180", "181", "182", "183", "185", "186"]
+    + ["187", "188", "189", "191", "193", "195", "198", "199"]
+)
+
+
+def mobile_spelling(m: str) -> str:
+    """One of the ways departments write a mobile number."""
+    a, b, c = m[:3], m[3:7], m[7:]
+    choice = rng.randrange(10)
+    if choice < 4:
+        return m
+    return [
+        f"{a} {b} {c}",
+        f"+86-{a}-{b}-{c}",
+        f"+86 {m}",
+        f"86{m}",
+        f"{a}-{b}-{c}",
+        "".join(chr(0xFF10 + int(d)) for d in m),  # full-width digits
+    ][choice - 4]
+
+
+def phones(n: int) -> list[str]:
+    """Mobiles, all different, in mixed spellings."""
+    picks = rng.sample(range(len(MOBILE_PREFIXES) * 10**8), n)
+    return [mobile_spelling(f"{MOBILE_PREFIXES[i // 10**8]}{i % 10**8:08d}") for i in picks]
+
+
+def landlines(n: int) -> list[str]:
+    """Landlines, all different, in mixed spellings."""
+    out = []
+    for i in rng.sample(range(2 * 10**7, 9 * 10**7), n):
+        area = rng.choice(["0755", "020", "010", "021", "0769", "0571"])
+        spellings = [f"{area}-{i}", f"{area}{i}", f"({area}){i}", f"+86 {area[1:]} {i}"]
+        out.append(rng.choice(spellings))
+    return out
+
+
+DISTRICTS = {
+    "罗湖区": ["东门街道", "南湖街道", "桂园街道", "黄贝街道", "笋岗街道"],
+    "福田区": ["园岭街道", "南园街道", "沙头街道", "香蜜湖街道", "莲花街道"],
+    "南山区": ["南头街道", "粤海街道", "蛇口街道", "招商街道", "西丽街道"],
+    "宝安区": ["新安街道", "西乡街道", "福永街道", "沙井街道", "松岗街道"],
+    "龙岗区": ["布吉街道", "坂田街道", "横岗街道", "龙城街道", "平湖街道"],
+}
+ROADS = ["解放路", "深南大道", "人民北路", "建设路", "红岭中路", "宝安南路", "东门中路", "文锦北路"]
+ROADS += ["后海大道", "南海大道", "创业路", "新湖路", "布吉路", "龙翔大道", "香梅路", "滨河大道"]
+VILLAGES = ["湖贝新村东坊", "湖贝新村西坊", "水围村", "岗厦村", "白石洲", "大冲村"]
+
+
+def address(district: str) -> str:
+    """One room address, in one of three common forms."""
+    street = rng.choice(DISTRICTS[district])
+    road, number = rng.choice(ROADS), rng.randrange(1, 400)
+    building, unit = rng.randrange(1, 40), rng.randrange(1, 6)
+    room = f"{rng.randrange(1, 40)}{rng.randrange(1, 12):02d}"
+    form = rng.randrange(3)
+    if form == 0:
+        return f"深圳市{district}{street}{road}{number}号{building}栋{unit}单元{room}"
+    if form == 1:
+        marker, suffix = rng.choice(["座", "栋", "幢", "号楼"]), rng.choice(["", "室", "房"])
+        return f"{district}{road}{number}号{building}{marker}{unit}单元{room}{suffix}"
+    lane = f"{rng.choice(VILLAGES)}{rng.randrange(1, 20)}巷"
+    room = f"{rng.randrange(1, 9)}{rng.randrange(1, 9):02d}"
+    return f"广东省深圳市{district}{lane}{rng.randrange(1, 60)}号{room}"
 
 
 def addresses(n: int, distinct: int) -> list[str]:
-    """Room addresses drawn from a pool of `distinct`."""
-    pool = [
-        f"深圳市罗湖区东门街道解放路{rng.randrange(1, 300)}号{rng.randrange(1, 30)}栋"
-        f"{rng.randrange(1, 5)}单元{rng.randrange(1, 40)}{rng.randrange(1, 12):02d}室"
-        for _ in range(distinct)
-    ]
-    return rng.choices(pool, k=n)
+    """Room addresses, `distinct` different ones, each at least once."""
+    pool: set[str] = set()
+    while len(pool) < distinct:
+        pool.add(address(rng.choice(list(DISTRICTS))))
+    out = sorted(pool) + rng.choices(sorted(pool), k=n - distinct)
+    rng.shuffle(out)
+    return out
 
 
 def timed(label: str, kind: str, values: list[str]) -> None:
@@ -94,7 +152,7 @@ def timed(label: str, kind: str, values: list[str]) -> None:
     series = pl.Series(label, values)
     clean_series(kind, series)
     best = min(_run(kind, series) for _ in range(3))
-    print(f"{label:<40} {len(values):>9,} rows  {best:.3f} s")
+    print(f"{label:<44} {len(values):>9,} rows  {best:.3f} s")
 
 
 def _run(kind: str, series: pl.Series) -> float:
@@ -109,5 +167,10 @@ if __name__ == "__main__":
     timed("dates, six spellings", "date", dates(ROWS))
     timed("datetimes, six spellings", "datetime", dates(ROWS))
     timed("credit codes, all distinct", "credit_code", credit_codes(ROWS))
-    timed("phones, 100k distinct", "phone", phones(ROWS, 100_000))
-    timed("addresses, 100k distinct", "address", addresses(ROWS, 100_000))
+    timed("phones, 1M distinct mobiles", "phone", phones(ROWS))
+    timed(
+        "phones, 1M distinct, one in five landline",
+        "phone",
+        phones(ROWS - ROWS // 5) + landlines(ROWS // 5),
+    )
+    timed("addresses, 400k distinct", "address", addresses(ROWS, 400_000))

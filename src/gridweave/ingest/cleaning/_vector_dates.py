@@ -40,6 +40,10 @@ def _parts(raw: pl.Series) -> pl.DataFrame:
     frame = raw.rename("raw").to_frame().with_columns(s=s.str.strip_chars(WS_CHARS))
     g = pl.col("s").str.extract_groups(dates.DATE_RE)
     serial = pl.col("s").str.extract(dates.SERIAL_RE, 1).cast(pl.Int64)
+    year = pl.when(pl.col("s").str.contains(dates.YEAR_RE)).then(
+        pl.col("s").str.to_integer(strict=False)
+    )
+    year_alone = year.is_between(dates.YEAR_FIRST, dates.YEAR_LAST).fill_null(False)
     frame = frame.with_columns(
         g.struct.field("y"),
         month=pl.coalesce(g.struct.field("m"), g.struct.field("m2"), g.struct.field("m3")),
@@ -48,7 +52,8 @@ def _parts(raw: pl.Series) -> pl.DataFrame:
         mi=g.struct.field("mi").cast(pl.Int64).fill_null(0),
         ss=g.struct.field("ss").cast(pl.Int64).fill_null(0),
         tz=g.struct.field("tz"),
-        serial=pl.when(serial.is_between(1, dates.SERIAL_MAX)).then(serial),
+        year_alone=year_alone,
+        serial=pl.when(serial.is_between(1, dates.SERIAL_MAX) & ~year_alone).then(serial),
         frac=pl.col("s").str.extract(dates.SERIAL_RE, 2).fill_null("0"),
     )
     ymd = pl.col("y") + "-" + pl.col("month").str.zfill(2) + "-" + pl.col("day").str.zfill(2)
@@ -80,6 +85,8 @@ def date_frame(raw: pl.Series, formats: Sequence[str] | None) -> pl.DataFrame:
         .then(None)
         .when(leap)
         .then(_lit("'") + pl.col("s") + "' is Excel's 1900-02-29, a day that never was")
+        .when(pl.col("year_alone"))
+        .then(_lit("'") + pl.col("s") + "' is only a year, not a date")
         .otherwise(_lit("'") + shown + "' is not a date"),
     )
 

@@ -19,35 +19,53 @@ CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 
 CN_DIGITS |= {"五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 
+# The grammar's pieces are shared with the vectorised parser, which cannot use lookaround:
+# each lookaround here is kept apart from the piece it guards, and named.
+CN_NUMERAL = "[零〇一二两三四五六七八九十百千]"
+COUNTED = "号|栋|座|幢|单元|楼|层|室|房|巷|弄"
+PUNCTUATION = r"[,;、。()#]"
+
+NAME_STOP = "省市区县路号栋座幢楼室房"
+NAME = rf"(?:(?![{NAME_STOP}])[\u4e00-\u9fff])"
+PROVINCE = rf"(?:北京|天津|上海|重庆)市|{NAME}{{2,7}}?(?:省|自治区|特别行政区)"
+CITY = rf"{NAME}{{2,7}}?(?:市|自治州|地区|盟)"
+# 社区, 小区, 园区, 工业区, 开发区, 景区 and 保税区 end in 区 but are not districts.
+NOT_BEFORE_DISTRICT = "社小园业发景税"
+STREET = rf"{NAME}{{1,6}}?(?:街道办事处|街道办|街道|镇|乡)"
+NOT_AFTER_STREET = "路街巷道"  # 解放街道路 is no street (街道) followed by a road
+COMMUNITY = rf"{NAME}{{1,8}}?(?:社区居民委员会|社区居委会|社区工作站|社区|居委会|村委会)"
+ROAD_NUMBER = r"(?P<road>.*?[^0-9 -])(?P<number>[0-9]+(?:-[0-9]+)?)号"
+NOT_AFTER_NUMBER = "楼"  # 3号楼 is a building
+SUB_NUMBER = r"(?:-(?P<sub>[0-9]+))?"
+ROAD_ONLY = r".+?(?:大道|路|街|巷|弄|胡同|里|村)"
+# An estate name (花园, 现代城…) may stand between door number and building; it goes to `rest`.
+BUILDING = r"(?P<estate>[^0-9]*?)第?(?P<building>[0-9A-Z]+(?:-[0-9A-Z]+)?)(?:号楼|栋|座|幢)"
+UNIT = r"(?P<unit>[0-9A-Z]+)单元"
+ROOM = (
+    r"(?:(?P<floor>[0-9]+)[楼层](?P<on_floor>[0-9]+)|(?P<room>[0-9A-Z]*[0-9][0-9A-Z]*(?:-[0-9A-Z]+)?))"
+    r"(?:号房|室|房|号)?"
+)
+NOT_AFTER_ROOM = "0-9A-Z"
+
 # Chinese numerals are rewritten only where they count something: before these markers.
-_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百千]+(?=号|栋|座|幢|单元|楼|层|室|房|巷|弄)")
+_CN_NUMBER = re.compile(f"{CN_NUMERAL}+(?={COUNTED})")
 _WS = re.compile(WS_CLASS + "+")
 _DROPPED_SPACE = re.compile(r"(?<![A-Za-z0-9]) | (?![A-Za-z0-9])")
-_PUNCTUATION = re.compile(r"[,;、。()#]")
+_PUNCTUATION = re.compile(PUNCTUATION)
 
-NAME = r"(?:(?![省市区县路号栋座幢楼室房])[\u4e00-\u9fff])"
 _PARTS = (
-    ("province", rf"(?:北京|天津|上海|重庆)市|{NAME}{{2,7}}?(?:省|自治区|特别行政区)"),
-    ("city", rf"{NAME}{{2,7}}?(?:市|自治州|地区|盟)"),
-    # 社区, 小区, 园区, 工业区, 开发区, 景区 and 保税区 end in 区 but are not districts.
-    ("district", rf"{NAME}{{1,6}}?(?:新区|自治县|(?<![社小园业发景税])区|县|旗|市)"),
-    ("street", rf"{NAME}{{1,6}}?(?:街道办事处|街道办|街道|镇|乡)(?![路街巷道])"),
-    ("community", rf"{NAME}{{1,8}}?(?:社区居民委员会|社区居委会|社区工作站|社区|居委会|村委会)"),
+    ("province", PROVINCE),
+    ("city", CITY),
+    ("district", rf"{NAME}{{1,6}}?(?:新区|自治县|(?<![{NOT_BEFORE_DISTRICT}])区|县|旗|市)"),
+    ("street", rf"{STREET}(?![{NOT_AFTER_STREET}])"),
+    ("community", COMMUNITY),
 )
 _ADMIN = [(name, re.compile(pattern)) for name, pattern in _PARTS]
-_ROAD_NUMBER = re.compile(
-    r"(?P<road>.*?[^0-9 -])(?P<number>[0-9]+(?:-[0-9]+)?)号(?!楼)(?:-(?P<sub>[0-9]+))?"
-)
-_ROAD_ONLY = re.compile(r"(?P<road>.+?(?:大道|路|街|巷|弄|胡同|里|村))")
-# An estate name (花园, 现代城…) may stand between door number and building; it goes to `rest`.
-_BUILDING = re.compile(
-    r"(?P<estate>[^0-9]*?)第?(?P<building>[0-9A-Z]+(?:-[0-9A-Z]+)?)(?:号楼|栋|座|幢)"
-)
-_UNIT = re.compile(r"(?P<unit>[0-9A-Z]+)单元")
-_ROOM = re.compile(
-    r"(?:(?P<floor>[0-9]+)[楼层](?P<on_floor>[0-9]+)|(?P<room>[0-9A-Z]*[0-9][0-9A-Z]*(?:-[0-9A-Z]+)?))"
-    r"(?:号房|室|房|号)?(?![0-9A-Z])"
-)
+_ROAD_NUMBER = re.compile(f"{ROAD_NUMBER}(?!{NOT_AFTER_NUMBER}){SUB_NUMBER}")
+_ROAD_ONLY = re.compile(f"(?P<road>{ROAD_ONLY})")
+_BUILDING = re.compile(BUILDING)
+_UNIT = re.compile(UNIT)
+_ROOM = re.compile(f"{ROOM}(?![{NOT_AFTER_ROOM}])")
 
 
 @dataclass(frozen=True)

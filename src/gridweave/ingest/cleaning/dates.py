@@ -29,9 +29,14 @@ SERIAL_RE = r"^(?P<serial>[0-9]{1,5})(?:\.(?P<frac>[0-9]+))?$"
 SERIAL_MAX = 80_000
 SERIAL_FAKE_LEAP_DAY = 60  # Excel's 1900-02-29, which never was
 EXCEL_EPOCH = date(1899, 12, 30)  # day 0 for serials after the fake leap day
+# Four digits in this range are a year written alone (a birth year), not an Excel serial for a
+# day in 1905: better no date than a wrong one.
+YEAR_RE = r"^[0-9]{4}$"
+YEAR_FIRST, YEAR_LAST = 1880, 2100
 
 _DATE = re.compile(DATE_RE)
 _SERIAL = re.compile(SERIAL_RE)
+_YEAR = re.compile(YEAR_RE)
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,11 @@ def _ymd(m: re.Match[str]) -> date | None:
         return None
 
 
+def is_year_alone(s: str) -> bool:
+    """True for normalised text that is a year on its own, such as "1985"."""
+    return bool(_YEAR.match(s)) and YEAR_FIRST <= int(s) <= YEAR_LAST
+
+
 def not_a_date(raw: str) -> str:
     """The problem reported for a value that is not a date."""
     return f"'{raw.strip(WS_CHARS)}' is not a date"
@@ -84,6 +94,8 @@ def parse_date(raw: str | None, formats: Sequence[str] | None = None) -> ParsedD
     if m := _DATE.match(s):
         found = _ymd(m)
         return ParsedDate(found) if found else ParsedDate(None, not_a_date(raw))
+    if is_year_alone(s):
+        return ParsedDate(None, f"'{s}' is only a year, not a date")
     if (m := _SERIAL.match(s)) and 1 <= int(m["serial"]) <= SERIAL_MAX:
         serial = int(m["serial"])
         if serial == SERIAL_FAKE_LEAP_DAY:
@@ -133,6 +145,8 @@ def parse_datetime(raw: str | None) -> datetime | None:
             except OverflowError:  # the offset pushed it past year 1 or 9999
                 return None
         return _local_to_utc(naive)
+    if is_year_alone(s):
+        return None
     if (m := _SERIAL.match(s)) and 1 <= int(m["serial"]) <= SERIAL_MAX:
         day = serial_date(int(m["serial"]))
         if day is None:

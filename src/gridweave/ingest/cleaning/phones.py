@@ -13,7 +13,9 @@ from gridweave.ingest.cleaning._chars import FULLWIDTH_TABLE, WS_RE
 
 PhoneKind = Literal["mobile", "landline"]
 
-_SEPARATORS = re.compile(r"[-–—()\[\].]")
+# Shared with the vectorised cleaner, so kept to the regex syntax Python and polars share.
+SEPARATOR_CLASS = r"[-–—()\[\].]"
+_SEPARATORS = re.compile(SEPARATOR_CLASS)
 _DIALLABLE = re.compile(r"\+?[0-9]+")
 
 

@@ -6,7 +6,7 @@ parsers are the specification, these are the fast path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,16 +14,12 @@ import polars as pl
 
 from gridweave.ingest.cleaning import numeric, text
 from gridweave.ingest.cleaning._chars import WS_CHARS, WS_CLASS, china_today
+from gridweave.ingest.cleaning._distinct import per_distinct
+from gridweave.ingest.cleaning._vector_addresses import address_frame
 from gridweave.ingest.cleaning._vector_dates import date_frame, datetime_frame
 from gridweave.ingest.cleaning._vector_ids import citizen_id_frame, credit_code_frame
-from gridweave.ingest.cleaning.addresses import (
-    building_key,
-    normalise_address,
-    parse_address,
-    room_key,
-)
+from gridweave.ingest.cleaning._vector_phones import phone_frame
 from gridweave.ingest.cleaning.names import clean_name
-from gridweave.ingest.cleaning.phones import clean_phone
 from gridweave.registry.attributes import Kind
 
 DERIVED: dict[Kind, tuple[str, ...]] = {
@@ -53,20 +49,6 @@ def _cleaned(frame: pl.DataFrame, name: str, derived: Sequence[str] = ()) -> Cle
         problem=frame["problem"].cast(pl.String).rename(name),
         derived={d: frame[d].rename(d) for d in derived},
     )
-
-
-def per_distinct(
-    raw: pl.Series, fn: Callable[[str], Sequence[str | None]], columns: Sequence[str]
-) -> pl.DataFrame:
-    """Apply a Python function once per distinct non-null value; its outputs, row by row."""
-    distinct = raw.drop_nulls().unique()
-    results = [fn(v) for v in distinct.to_list()]
-    table = pl.DataFrame(
-        {"raw": distinct}
-        | {c: pl.Series(c, [r[i] for r in results], dtype=pl.String) for i, c in enumerate(columns)}
-    )
-    frame = raw.rename("raw").to_frame()
-    return frame.join(table, on="raw", how="left", maintain_order="left").drop("raw")
 
 
 def _text(raw: pl.Series, codes: Mapping[str, str] | None) -> pl.DataFrame:
@@ -129,23 +111,6 @@ def _number(raw: pl.Series, whole: bool) -> pl.DataFrame:
     )
 
 
-def _phone(raw: pl.Series) -> pl.DataFrame:
-    def one(s: str) -> tuple[str | None, str | None, str | None]:
-        p = clean_phone(s)
-        return p.value, p.problem, p.kind
-
-    return per_distinct(raw, one, ("value", "problem", "phone_kind"))
-
-
-def _address(raw: pl.Series) -> pl.DataFrame:
-    def one(s: str) -> tuple[str | None, ...]:
-        a = parse_address(s)
-        return normalise_address(s), building_key(a), room_key(a), a.district, a.street, a.road
-
-    columns = ("value", "building_key", "room_key", "district", "street", "road")
-    return per_distinct(raw, one, columns).with_columns(problem=pl.lit(None, dtype=pl.String))
-
-
 def clean_series(
     kind: str,
     raw: pl.Series,
@@ -169,13 +134,13 @@ def clean_series(
     elif k is Kind.code:
         frame = _code(s, codes, allowed)
     elif k is Kind.phone:
-        frame = _phone(s)
+        frame = phone_frame(s)
     elif k is Kind.date:
         frame = date_frame(s, formats)
     elif k is Kind.datetime:
         frame = datetime_frame(s)
     elif k is Kind.address:
-        frame = _address(s)
+        frame = address_frame(s)
     else:
         frame = _number(s, whole=k is Kind.integer)
     return _cleaned(frame, raw.name, DERIVED.get(k, ()))

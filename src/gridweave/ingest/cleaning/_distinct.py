@@ -1,0 +1,37 @@
+"""Python once per distinct value: for kinds with no polars form, and for what one leaves open."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import polars as pl
+
+
+def per_distinct(
+    raw: pl.Series, fn: Callable[[str], Sequence[str | None]], columns: Sequence[str]
+) -> pl.DataFrame:
+    """Apply a Python function once per distinct non-null value; its outputs, row by row."""
+    distinct = raw.drop_nulls().unique()
+    results = [fn(v) for v in distinct.to_list()]
+    table = pl.DataFrame(
+        {"raw": distinct}
+        | {c: pl.Series(c, [r[i] for r in results], dtype=pl.String) for i, c in enumerate(columns)}
+    )
+    frame = raw.rename("raw").to_frame()
+    return frame.join(table, on="raw", how="left", maintain_order="left").drop("raw")
+
+
+def fill_undecided(
+    frame: pl.DataFrame,
+    undecided: pl.Series,
+    fn: Callable[[str], Sequence[str | None]],
+    columns: Sequence[str],
+) -> pl.DataFrame:
+    """`frame` with `columns` of the undecided rows replaced by `fn` of their column `raw`."""
+    rows = undecided.fill_null(False).arg_true()
+    if rows.is_empty():
+        return frame
+    slow = per_distinct(frame["raw"].gather(rows), fn, columns)
+    # Scattered into the few rows rather than joined over all of them: a join costs as much
+    # as the polars expressions it falls back from.
+    return frame.with_columns(frame[c].clone().scatter(rows, slow[c]) for c in columns)
