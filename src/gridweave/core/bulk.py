@@ -6,7 +6,7 @@ UTC (see `timestamp_text`), dates as ISO strings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -23,23 +23,42 @@ def timestamp_text(column: pl.Expr, dialect: str) -> pl.Expr:
 
 
 def bulk_insert(
-    connection: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    connection: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    constants: Mapping[str, Any] | None = None,
 ) -> None:
-    """Insert many rows into `table` inside the connection's current transaction."""
+    """Insert many rows into `table` inside the connection's current transaction.
+
+    `constants` are the same for every row: bound once, not once per row.
+    """
+    constants = constants or {}
     if connection.dialect.name == "postgresql":
         raw = connection.connection.driver_connection
-        cols = ", ".join(f'"{c}"' for c in columns)
+        names = [*constants, *columns]
+        cols = ", ".join(f'"{c}"' for c in names)
+        fixed = tuple(constants.values())
         with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # type: ignore[union-attr]
             for row in rows:
-                copy.write_row(row)
+                copy.write_row((*fixed, *row))
         return
-    marks = ", ".join("?" for _ in columns)
-    cols = ", ".join(f'"{c}"' for c in columns)
+    cols = ", ".join(f'"{c}"' for c in [*constants, *columns])
+    marks = ", ".join([*(_literal(v) for v in constants.values()), *("?" for _ in columns)])
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
     finally:
         cursor.close()
+
+
+def _literal(value: Any) -> str:
+    """A constant as SQL text (ints and plain strings only: these come from our own code)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"unsupported constant {value!r}")
+    if isinstance(value, int):
+        return str(value)
+    return "'" + value.replace("'", "''") + "'"
 
 
 def bulk_upsert(
@@ -49,12 +68,15 @@ def bulk_upsert(
     key: str,
     rows: Sequence[Sequence[Any]],
     keep: Sequence[str] = ("id", "created_at"),
+    constants: Mapping[str, Any] | None = None,
 ) -> None:
     """Insert rows, or replace every column but `key` and `keep` where `key` already exists."""
     if not rows:
         return
-    cols = ", ".join(f'"{c}"' for c in columns)
-    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != key and c not in keep)
+    constants = constants or {}
+    every = [*constants, *columns]
+    cols = ", ".join(f'"{c}"' for c in every)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in every if c != key and c not in keep)
     conflict = f'ON CONFLICT ("{key}") DO UPDATE SET {updates}'
     if connection.dialect.name == "postgresql":
         stage = f"_stage_{table}"
@@ -63,12 +85,12 @@ def bulk_upsert(
             " ON COMMIT DROP"
         )
         connection.exec_driver_sql(f"TRUNCATE {stage}")
-        bulk_insert(connection, stage, columns, rows)
+        bulk_insert(connection, stage, columns, rows, constants)
         connection.exec_driver_sql(
             f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} {conflict}"
         )
         return
-    marks = ", ".join("?" for _ in columns)
+    marks = ", ".join([*(_literal(v) for v in constants.values()), *("?" for _ in columns)])
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks}) {conflict}", rows)

@@ -70,7 +70,7 @@ class SourceRecord(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("source.id"))
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"))
     line_number: Mapped[int] = mapped_column(Integer)  # line (CSV/JSONL) or row (XLSX) in the file
     record_key: Mapped[str] = mapped_column(String(200))  # the source's own id (+ "#role")
     entity_type: Mapped[str] = mapped_column(String(20))
@@ -78,7 +78,8 @@ class SourceRecord(Base):
     golden_id: Mapped[int | None] = mapped_column(BigId)  # the golden record it is linked to
     observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     values: Mapped[dict[str, Any]] = mapped_column(Json)  # canonical attribute → cleaned value
-    raw: Mapped[dict[str, Any]] = mapped_column(Json)  # canonical attribute → the source's string
+    raw: Mapped[dict[str, Any]] = mapped_column(Json)  # attribute → the source's string, where
+    # cleaning changed it (absent: the source sent exactly the value)
     flags: Mapped[list[str] | None] = mapped_column(Json)  # "column: problem" of doubtful values
     links: Mapped[dict[str, str] | None] = mapped_column(Json)  # relation → record_key
     record_hash: Mapped[str] = mapped_column(String(32))
@@ -96,7 +97,7 @@ class QuarantinedRow(Base):
     __tablename__ = "quarantined_row"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"))
     source_id: Mapped[int] = mapped_column(ForeignKey("source.id"), index=True)
     line_number: Mapped[int] = mapped_column(Integer)
     record_key: Mapped[str | None] = mapped_column(String(200))

@@ -16,6 +16,7 @@ from gridweave.ingest.cleaning import clean_series, contradictions
 from gridweave.ingest.contracts import AttributeMapping, Contract, EntityMapping
 from gridweave.ingest.readers import LINE, Chunk
 from gridweave.registry.attributes import ATTRIBUTES, EntityType, Kind, key_attribute
+from gridweave.registry.survivorship import strip_nulls
 
 RECORD_COLUMNS = [
     "line_number",
@@ -52,18 +53,21 @@ class Staged:
     quarantined: pl.DataFrame  # line_number, record_key, row (JSON), reasons (JSON)
 
 
+def _nulls(height: int) -> pl.Series:
+    return pl.repeat(None, height, dtype=pl.String, eager=True)
+
+
 def _json_object(frame: pl.DataFrame, names: list[str]) -> pl.Series:
     """Each row's non-null columns as a compact JSON object (nulls left out)."""
     if not names:
-        return pl.Series(["{}"] * frame.height, dtype=pl.String)
-    encoded = frame.select(pl.struct(names).struct.json_encode()).to_series()
-    return encoded.str.replace_all(r'"[A-Za-z_0-9]+":null,?', "").str.replace(r",\}$", "}")
+        return pl.repeat("{}", frame.height, dtype=pl.String, eager=True)
+    return frame.select(strip_nulls(pl.struct(names).struct.json_encode(), names)).to_series()
 
 
 def _raw_input(frame: pl.DataFrame, mapping: AttributeMapping) -> pl.Series:
     if mapping.column is not None:
         return frame[mapping.column]
-    return pl.Series([mapping.value] * frame.height, dtype=pl.String)
+    return pl.repeat(mapping.value, frame.height, dtype=pl.String, eager=True)
 
 
 @dataclass
@@ -93,7 +97,10 @@ def _clean_entity(frame: pl.DataFrame, ent: EntityMapping, ctx: Context) -> _Ent
         cols.values[name] = cleaned.value
         cols.problems[name] = cleaned.problem
         if mapping.column is not None:
-            cols.raw[name] = raw
+            # the department's own string, kept only where cleaning changed it
+            cols.raw[name] = pl.select(
+                pl.when(raw != cleaned.value.fill_null("")).then(raw)
+            ).to_series()
         derived[name] = cleaned.derived
         label = mapping.column or name
         if mapping.required:
@@ -120,8 +127,8 @@ def _derive(
     v = cols.values
     if ent.entity == EntityType.person and "citizen_id" in v:
         ids = derived["citizen_id"]
-        birth = v.get("birth_date", pl.Series([None] * len(v["citizen_id"]), dtype=pl.String))
-        sex = v.get("sex", pl.Series([None] * len(v["citizen_id"]), dtype=pl.String))
+        birth = v.get("birth_date", _nulls(len(v["citizen_id"])))
+        sex = v.get("sex", _nulls(len(v["citizen_id"])))
         cols.soft.append(contradictions(ids["birth_date"], ids["sex"], birth, sex))
     if (
         ent.entity == EntityType.person
@@ -140,7 +147,7 @@ def _place_in_grid(cols: _EntityColumns, ctx: Context) -> None:
     """Keep a declared grid code only if the area tree knows it; else locate the point."""
     v = cols.values
     height = len(next(iter(v.values())))
-    declared = v.get("grid_code", pl.Series([None] * height, dtype=pl.String))
+    declared = v.get("grid_code", _nulls(height))
     known = declared.is_in(list(ctx.grid_codes))
     unknown = declared.is_not_null() & ~known
     if unknown.any():
@@ -166,8 +173,10 @@ def _match_rooms(room_keys: pl.Series, ctx: Context) -> pl.Series:
 
 def _first_problems(problems: list[pl.Series], height: int) -> pl.Series:
     """Per row, the list of non-null problems (empty list when there are none)."""
+    empty = pl.Series([[]], dtype=pl.List(pl.String)).new_from_index(0, height)
+    problems = [p for p in problems if p.null_count() < height]  # most columns have none
     if not problems:
-        return pl.Series([[]] * height, dtype=pl.List(pl.String))
+        return empty
     frame = pl.DataFrame({f"p{i}": p for i, p in enumerate(problems)})
     return frame.select(pl.concat_list(pl.all()).list.drop_nulls()).to_series()
 
@@ -203,7 +212,7 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
                 ).to_series()
             )
     else:
-        observed = pl.Series([None] * n, dtype=pl.String)
+        observed = _nulls(n)
     observed = pl.select(
         pl.coalesce(
             observed.str.to_datetime(time_zone="UTC", time_unit="us", strict=False),
@@ -252,11 +261,11 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
         if key_attr in cols.values:
             key_ok = (
                 cols.values[key_attr].is_not_null()
-                & cols.problems.get(key_attr, pl.Series([None] * n, dtype=pl.String)).is_null()
+                & cols.problems.get(key_attr, _nulls(n)).is_null()
             )
             entity_key = pl.select(pl.when(key_ok).then(cols.values[key_attr])).to_series()
         else:
-            entity_key = pl.Series([None] * n, dtype=pl.String)
+            entity_key = _nulls(n)
         flags = _first_problems(cols.soft, n)
         flags_json = pl.select(
             pl.when(flags.list.len() > 0).then(
@@ -275,13 +284,13 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
             {
                 "line_number": frame[LINE],
                 "record_key": role_keys[ent.role_name],
-                "entity_type": pl.Series([ent.entity.value] * n, dtype=pl.String),
+                "entity_type": pl.repeat(ent.entity.value, n, dtype=pl.String, eager=True),
                 "entity_key": entity_key,
                 "observed_at": observed,
                 "values": _json_object(values, values.columns),
                 "raw": _json_object(raw_frame, raw_frame.columns),
                 "flags": flags_json,
-                "links": links if links is not None else pl.Series([None] * n, dtype=pl.String),
+                "links": links if links is not None else _nulls(n),
             }
         )
         # the cleaned values stay as columns too, so golden records need not parse the JSON back
@@ -307,7 +316,7 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
             "record_key": record_id,
             "row": _json_object(frame.select(data_columns), data_columns)
             if data_columns
-            else pl.Series(["{}"] * n),
+            else pl.repeat("{}", n, dtype=pl.String, eager=True),
             "reasons": hard,
         }
     ).filter(bad_row)

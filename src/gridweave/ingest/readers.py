@@ -110,13 +110,8 @@ def _blank_as_null(column: str) -> pl.Expr:
     return pl.when(col.str.strip_chars() == "").then(None).otherwise(col).alias(column)
 
 
-def _has_byte(path: Path, byte: bytes) -> bool:
-    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        return mm.find(byte) != -1
-
-
 def _read_csv(path: Path, contract: Contract, chunk_rows: int) -> Iterator[Chunk]:
-    if not _has_byte(path, b'"'):
+    if not _has_byte_seq(path, b'"'):
         return _read_plain_csv(path, contract, chunk_rows)
     return _read_quoted_csv(path, contract, chunk_rows)
 
@@ -319,6 +314,63 @@ def _read_quoted_csv(path: Path, contract: Contract, chunk_rows: int) -> Iterato
 
 
 def _read_jsonl(path: Path, contract: Contract, chunk_rows: int) -> Iterator[Chunk]:
+    if _python_codec(contract.file.encoding) == "utf-8-sig" and _plain_jsonl(path):
+        try:
+            # polars reads well-formed files whole; any doubt and the line reader names the line
+            chunks = list(_read_jsonl_blocks(path, contract, chunk_rows))
+        except (pl.exceptions.ComputeError, pl.exceptions.PolarsError, ValueError):
+            pass
+        else:
+            return iter(chunks)
+    return _read_jsonl_lines(path, contract, chunk_rows)
+
+
+def _plain_jsonl(path: Path) -> bool:
+    """No blank lines and no BOM: line numbers can be counted from row numbers."""
+    with path.open("rb") as fh:
+        if fh.read(3) == b"\xef\xbb\xbf":
+            return False
+    return not _has_byte_seq(path, b"\n\n")
+
+
+def _has_byte_seq(path: Path, seq: bytes) -> bool:
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        return mm.find(seq) != -1
+
+
+def _read_jsonl_blocks(path: Path, contract: Contract, chunk_rows: int) -> Iterator[Chunk]:
+    wanted = contract.columns()
+    with path.open("rb") as fh:
+        first = fh.readline()
+        obj = orjson.loads(first)
+        if not isinstance(obj, dict):
+            raise ValueError("not an object")
+        check_header(contract, list(obj), str(path))
+        fh.seek(0)
+        line_offset, pending = 0, b""
+        while True:
+            block = fh.read(BLOCK_BYTES)
+            data = pending + block
+            cut = len(data) if not block else data.rfind(b"\n") + 1
+            pending = data[cut:]
+            if cut == 0 and block:
+                continue
+            if not data[:cut].strip():
+                break
+            if not data[:cut].endswith(b"\n"):
+                raise ValueError("last line cut short")  # the line reader quarantines it
+            frame = pl.read_ndjson(io.BytesIO(data[:cut]), schema=dict.fromkeys(wanted, pl.String))
+            frame = frame.with_row_index(LINE, offset=line_offset + 1).with_columns(
+                pl.col(LINE).cast(pl.Int64), *(_blank_as_null(c) for c in wanted)
+            )
+            line_offset += frame.height
+            for offset in range(0, frame.height, chunk_rows):
+                yield Chunk(frame.slice(offset, chunk_rows).select(LINE, *wanted), [], fh.tell())
+            if not block:
+                break
+
+
+def _read_jsonl_lines(path: Path, contract: Contract, chunk_rows: int) -> Iterator[Chunk]:
     codec = _python_codec(contract.file.encoding)
     wanted = contract.columns()
 

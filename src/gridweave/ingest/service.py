@@ -225,7 +225,7 @@ def _ingest(
             pl.lit(source.id, pl.Int64).alias("source_id"),
         )
         fresh = _link_golden(session, fresh, priorities, report.golden)
-        _write_records(connection, fresh, batch.id, dialect)
+        _write_records(connection, fresh, source.id, batch.id, dialect)
         quarantined = _quarantine_frame(staged.quarantined, chunk.bad_rows)
         for reason_list in quarantined["reasons"].to_list():
             reasons.update(_reason_kind(r) for r in reason_list)
@@ -285,26 +285,24 @@ def _link_golden(
             *[pl.col(c).alias(c.removeprefix(VALUE)) for c in values],
         )
         counts, ids = refresh_golden(session, entity=entity, claims=claims, priorities=priorities)
-        for name, c in counts.items():
-            total = totals.setdefault(name, RefreshCounts())
-            total.created += c.created
-            total.updated += c.updated
+        total = totals.setdefault(entity_type, RefreshCounts())
+        total.created += counts.created
+        total.updated += counts.updated
         linked = mine.select("id", "entity_key").join(ids, on="entity_key").drop("entity_key")
         fresh = fresh.update(linked, on="id")
     return fresh
 
 
 def _write_records(
-    connection: Connection, records: pl.DataFrame, batch_id: int, dialect: str
+    connection: Connection, records: pl.DataFrame, source_id: int, batch_id: int, dialect: str
 ) -> None:
     if records.height == 0:
         return
-    out = records.with_columns(
-        timestamp_text(pl.col("observed_at"), dialect),
-        pl.lit(batch_id).alias("batch_id"),
-    )
-    columns = ["id", "source_id", "batch_id", "golden_id", *RECORD_COLUMNS]
-    bulk_insert(connection, "source_record", columns, out.select(columns).iter_rows())
+    out = records.with_columns(timestamp_text(pl.col("observed_at"), dialect))
+    columns = ["id", "golden_id", *(c for c in RECORD_COLUMNS if c != "entity_type")]
+    for (entity_type,), part in out.group_by("entity_type", maintain_order=True):
+        constants = {"source_id": source_id, "batch_id": batch_id, "entity_type": entity_type}
+        bulk_insert(connection, "source_record", columns, part.select(columns).rows(), constants)
 
 
 def _quarantine_frame(staged: pl.DataFrame, bad_rows: list[BadRow]) -> pl.DataFrame:

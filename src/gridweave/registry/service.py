@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -108,11 +107,11 @@ def _existing_ids(session: Session, entity: EntityType, keys: str) -> pl.DataFra
 
 def refresh_golden(
     session: Session, *, entity: EntityType, claims: pl.DataFrame, priorities: pl.DataFrame
-) -> tuple[dict[str, RefreshCounts], pl.DataFrame]:
+) -> tuple[RefreshCounts, pl.DataFrame]:
     """Rebuild the golden records of the keys in `claims` (new source records, not yet stored)
     from those claims and every stored claim about the same keys.
 
-    Returns what was created or updated per table, and entity_key → golden id.
+    Returns how many were created and updated, and entity_key → golden id.
     """
     connection = session.connection()
     stamp = _timestamp(clock.now(), connection.dialect.name)
@@ -127,10 +126,8 @@ def refresh_golden(
     reserved = reserve_ids(connection, GOLDEN_TABLES[entity.value].__tablename__, int(new.sum()))  # type: ignore[attr-defined]
     golden = _fill_ids(golden, new, reserved)
     _upsert(session, entity, golden, stamp)
-    out = {entity.value: RefreshCounts(created=len(reserved), updated=existing.height)}
-    if entity == EntityType.person:
-        out["household"] = _refresh_households(session, golden, stamp)
-    return out, golden.select("entity_key", "golden_id")
+    counts = RefreshCounts(created=len(reserved), updated=existing.height)
+    return counts, golden.select("entity_key", "golden_id")
 
 
 def _fill_ids(golden: pl.DataFrame, new: pl.Series, reserved: list[int]) -> pl.DataFrame:
@@ -163,58 +160,6 @@ def _upsert(session: Session, entity: EntityType, golden: pl.DataFrame, stamp: s
         ]
     ).rows()
     bulk_upsert(session.connection(), table.__tablename__, names, key, rows)  # type: ignore[attr-defined]
-
-
-def _refresh_households(session: Session, people: pl.DataFrame, stamp: str) -> RefreshCounts:
-    """Hukou households follow from their members' register numbers and relations."""
-    if "household_number" not in people.columns:
-        return RefreshCounts()
-    numbers = people["household_number"].drop_nulls().unique()
-    if numbers.len() == 0:
-        return RefreshCounts()
-    connection = session.connection()
-    name = key_table(connection, numbers.to_list())
-    members = connection.exec_driver_sql(
-        "SELECT p.household_number, p.relation_to_head, p.hukou_address,"
-        f" CAST(p.provenance AS TEXT) FROM person p JOIN {name} k ON k.k = p.household_number"
-    ).all()
-    frame = pl.DataFrame(
-        members,
-        schema={
-            "household_number": pl.String,
-            "relation": pl.String,
-            "address": pl.String,
-            "provenance": pl.String,
-        },
-        orient="row",
-    ).with_columns(
-        (pl.col("relation") == "head").fill_null(False).alias("is_head"),
-        pl.col("provenance").str.json_path_match("$.hukou_address").cast(pl.Int64).alias("src"),
-    )
-    households = (
-        frame.sort(["household_number", "is_head"], descending=[False, True])
-        .group_by("household_number", maintain_order=True)
-        .agg(
-            pl.col("address").drop_nulls().first(),
-            pl.col("src").drop_nulls().first(),
-            pl.len().alias("sources"),
-        )
-    )
-    existing = connection.exec_driver_sql(
-        f"SELECT COUNT(*) FROM household h JOIN {name} k ON k.k = h.household_number"
-    ).scalar_one()
-    rows = [
-        (n, addr, orjson.dumps({"address": src} if src else {}).decode(), size, stamp, stamp)
-        for n, addr, src, size in households.rows()
-    ]
-    bulk_upsert(
-        connection,
-        "household",
-        ["household_number", "address", "provenance", "sources", "created_at", "updated_at"],
-        "household_number",
-        rows,
-    )
-    return RefreshCounts(created=len(rows) - existing, updated=existing)
 
 
 def room_index(session: Session) -> pl.DataFrame:
@@ -280,7 +225,7 @@ def claims(session: Session, entity: EntityType, golden: Any) -> list[Claim]:
                 Claim(
                     attribute=attr,
                     value=str(value),
-                    raw=(record.raw or {}).get(attr),
+                    raw=(record.raw or {}).get(attr, value),
                     source=source,
                     department=department,
                     batch_id=record.batch_id,

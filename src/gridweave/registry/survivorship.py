@@ -23,6 +23,49 @@ def choose_golden(
     specs = ATTRIBUTES[entity]
     attrs = [a for a in specs if a in records.columns]
     counts = records.group_by("entity_key").agg(pl.len().alias("sources"))
+    # A key with one claim (every key on a first load) needs no contest: its claim is golden.
+    single = counts.filter(pl.col("sources") == 1).select("entity_key")
+    alone = records.join(single, on="entity_key", how="semi")
+    contested = records.join(single, on="entity_key", how="anti")
+    uncontested = alone.select(
+        "entity_key",
+        pl.lit(1, pl.UInt32).alias("sources"),
+        *attrs,
+        provenance_json(
+            [pl.when(pl.col(a).is_not_null()).then(pl.col("id")).alias(a) for a in attrs]
+        ),
+    )
+    if contested.height == 0:
+        return uncontested
+    return pl.concat(
+        [uncontested, _contest(contested, attrs, specs, priorities)], how="vertical_relaxed"
+    )
+
+
+def provenance_json(ids: list[pl.Expr]) -> pl.Expr:
+    """A JSON object attribute → source record id, leaving out attributes without a value."""
+    return strip_nulls(
+        pl.struct(ids).struct.json_encode(), [str(e.meta.output_name()) for e in ids]
+    ).alias("provenance")
+
+
+def strip_nulls(encoded: pl.Expr, names: list[str]) -> pl.Expr:
+    """Drop the `"name":null` members that polars writes for missing struct fields."""
+    if not names:
+        return encoded
+    # members in the middle or first, then a last member, then an object with just one
+    return (
+        encoded.str.replace_many({f'"{n}":null,': "" for n in names})
+        .str.replace_many({f',"{n}":null}}': "}" for n in names})
+        .str.replace_many({f'{{"{n}":null}}': "{}" for n in names})
+    )
+
+
+def _contest(
+    records: pl.DataFrame, attrs: list[str], specs: dict, priorities: pl.DataFrame
+) -> pl.DataFrame:
+    """Keys claimed by several records: rank every claim by the attribute's rule."""
+    counts = records.group_by("entity_key").agg(pl.len().alias("sources"))
     long = (
         records.with_columns(pl.col("observed_at").rank("dense").alias("seen"))
         .unpivot(
@@ -50,16 +93,13 @@ def choose_golden(
         .unique(["entity_key", "attribute"], keep="first", maintain_order=True)
     )
     if winners.height == 0:
-        return counts.with_columns(pl.lit("{}").alias("provenance"))
+        return counts.with_columns(
+            *[pl.lit(None, pl.String).alias(a) for a in attrs], pl.lit("{}").alias("provenance")
+        ).select(["entity_key", "sources", *attrs, "provenance"])
     values = winners.pivot(on="attribute", index="entity_key", values="value")
     ids = winners.pivot(on="attribute", index="entity_key", values="id")
     provenance = ids.select(
-        "entity_key",
-        pl.struct([c for c in ids.columns if c != "entity_key"])
-        .struct.json_encode()
-        .str.replace_all(r'"[A-Za-z_0-9]+":null,?', "")
-        .str.replace(r",\}$", "}")
-        .alias("provenance"),
+        "entity_key", provenance_json([pl.col(c) for c in ids.columns if c != "entity_key"])
     )
     missing = [pl.lit(None, dtype=pl.String).alias(a) for a in attrs if a not in values.columns]
     return (

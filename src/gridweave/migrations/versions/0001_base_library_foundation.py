@@ -2,7 +2,6 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 11:32:22.042510
 """
 
 from __future__ import annotations
@@ -307,7 +306,6 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("quarantined_row", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_quarantined_row_batch_id"), ["batch_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_quarantined_row_source_id"), ["source_id"], unique=False
         )
@@ -355,7 +353,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_source_record")),
     )
     with op.batch_alter_table("source_record", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_source_record_batch_id"), ["batch_id"], unique=False)
         batch_op.create_index(
             "ix_source_record_entity", ["entity_type", "entity_key"], unique=False
         )
@@ -373,12 +370,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_source_record_source_key")
         batch_op.drop_index("ix_source_record_golden")
         batch_op.drop_index("ix_source_record_entity")
-        batch_op.drop_index(batch_op.f("ix_source_record_batch_id"))
 
     op.drop_table("source_record")
     with op.batch_alter_table("quarantined_row", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_quarantined_row_source_id"))
-        batch_op.drop_index(batch_op.f("ix_quarantined_row_batch_id"))
 
     op.drop_table("quarantined_row")
     with op.batch_alter_table("city_component", schema=None) as batch_op:
