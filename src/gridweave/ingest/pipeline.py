@@ -308,6 +308,12 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
         .hash(seed=0x6777)
         .cast(pl.String)
     ).sort("line_number", maintain_order=True)
+    # Every member's row of a hukou register repeats the household: one identical claim about
+    # one entity is stored once, at its first line.
+    records = records.filter(
+        pl.col("entity_key").is_null()
+        | pl.struct("entity_type", "entity_key", "record_hash").is_first_distinct()
+    )
 
     data_columns = [c for c in frame.columns if c != LINE]
     quarantined = pl.DataFrame(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,8 +23,8 @@ from gridweave.core.database import transaction
 from gridweave.core.errors import GridweaveError, NotFound
 from gridweave.ingest.contracts import Contract, load_contract, parse_contract
 from gridweave.ingest.models import Batch, QuarantinedRow, Source, SourceRecord
-from gridweave.ingest.pipeline import RECORD_COLUMNS, VALUE, Context, stage_chunk
-from gridweave.ingest.readers import BadRow, read_extract
+from gridweave.ingest.pipeline import RECORD_COLUMNS, VALUE, Context, Staged, stage_chunk
+from gridweave.ingest.readers import BadRow, Chunk, read_extract
 from gridweave.registry.attributes import EntityType
 from gridweave.registry.service import (
     RefreshCounts,
@@ -213,8 +215,7 @@ def _ingest(
     priorities = source_priorities(session)
     report = BatchReport(source.name, str(path), batch.id, "completed")
     reasons: Counter[str] = Counter()
-    for chunk in read_extract(path, contract, chunk_rows):
-        staged = stage_chunk(chunk, contract, ctx)
+    for chunk, staged in _staged_ahead(read_extract(path, contract, chunk_rows), contract, ctx):
         records = staged.records
         fresh = records.join(known, on=["record_key", "record_hash"], how="anti")
         report.records_unchanged += records.height - fresh.height
@@ -249,6 +250,49 @@ def _ingest(
         "golden": {k: vars(v) for k, v in report.golden.items()},
     }
     return report
+
+
+def _staged_ahead(
+    chunks: Iterator[Chunk], contract: Contract, ctx: Context
+) -> Iterator[tuple[Chunk, Staged]]:
+    """Read and stage the next chunk in a thread while the caller writes this one.
+
+    Staging is polars work that releases the GIL; writing is SQLite's. A problem found while
+    reading is raised here, in the caller's thread, so the batch's transaction rolls back.
+    """
+    done = object()
+    ahead: queue.Queue[object] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                item = (chunk, stage_chunk(chunk, contract, ctx))
+                while not stop.is_set():
+                    try:
+                        ahead.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ahead.put(done)
+        except BaseException as exc:  # handed to the caller, who raises it
+            ahead.put(exc)
+
+    worker = threading.Thread(target=produce, name="gridweave-stage", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ahead.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join(timeout=5)
 
 
 def _latest_hashes(session: Session, source_id: int) -> pl.DataFrame:

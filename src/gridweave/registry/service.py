@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridweave.core import clock
-from gridweave.core.bulk import bulk_upsert, key_table, reserve_ids
+from gridweave.core.bulk import bulk_insert, bulk_upsert, key_table, reserve_ids
 from gridweave.core.errors import NotFound
 from gridweave.ingest.cleaning import clean_series
 from gridweave.ingest.contracts import parse_contract
@@ -125,6 +125,7 @@ def refresh_golden(
     new = golden["golden_id"].is_null()
     reserved = reserve_ids(connection, GOLDEN_TABLES[entity.value].__tablename__, int(new.sum()))  # type: ignore[attr-defined]
     golden = _fill_ids(golden, new, reserved)
+    golden = golden.with_columns(pl.col("golden_id").is_in(reserved).alias("new"))
     _upsert(session, entity, golden, stamp)
     counts = RefreshCounts(created=len(reserved), updated=existing.height)
     return counts, golden.select("entity_key", "golden_id")
@@ -147,19 +148,16 @@ def _upsert(session: Session, entity: EntityType, golden: pl.DataFrame, stamp: s
         which = "room_key" if entity == EntityType.room else "building_key"
         frame = frame.with_columns(derived[which].alias("address_key"))
         attrs.append("address_key")
-    names = ["id", key, *attrs, "provenance", "sources", "created_at", "updated_at"]
-    rows = frame.select(
-        [
-            "id",
-            key,
-            *attrs,
-            "provenance",
-            "sources",
-            pl.lit(stamp).alias("c"),
-            pl.lit(stamp).alias("u"),
-        ]
-    ).rows()
-    bulk_upsert(session.connection(), table.__tablename__, names, key, rows)  # type: ignore[attr-defined]
+    name = table.__tablename__  # type: ignore[attr-defined]
+    connection = session.connection()
+    stamps = {"created_at": stamp, "updated_at": stamp}
+    names = ["id", key, *attrs, "provenance", "sources"]
+    fresh = frame.filter(pl.col("new"))
+    # a new record needs only the columns some claim filled; the rest stay NULL
+    filled = [c for c in names if fresh[c].null_count() < fresh.height]
+    bulk_insert(connection, name, filled, fresh.select(filled).rows(), stamps)
+    known = frame.filter(~pl.col("new")).select(names).rows()
+    bulk_upsert(connection, name, names, key, known, constants=stamps)
 
 
 def room_index(session: Session) -> pl.DataFrame:

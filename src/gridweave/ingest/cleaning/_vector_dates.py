@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -30,8 +31,43 @@ def _user_formats(s: pl.Series, formats: Sequence[str]) -> pl.Series:
         return None
 
     distinct = s.drop_nulls().unique()
-    found = pl.Series([first_match(t) for t in distinct.to_list()], dtype=pl.Date)
+    found = _plain_formats(distinct, formats)
+    missing = found.is_null()
+    if missing.any():
+        rest = distinct.filter(missing).to_list()
+        found = found.scatter(
+            missing.arg_true(), pl.Series([first_match(t) for t in rest], dtype=pl.Date)
+        )
     return s.replace_strict(distinct, found, default=None, return_dtype=pl.Date)
+
+
+_PLAIN = re.compile(r"^(?:%[Ymd]|[^%])+$")
+
+
+def _plain_formats(distinct: pl.Series, formats: Sequence[str]) -> pl.Series:
+    """Dates for the values a plain %Y/%m/%d format reads; polars agrees with Python there.
+
+    A value is tried in polars only where it matches the format's shape with a four-digit
+    year (chrono's %Y would also take "85"); the rest are left for Python's strptime.
+    """
+    found = pl.repeat(None, len(distinct), dtype=pl.Date, eager=True)
+    for fmt in formats:
+        if not _PLAIN.match(fmt):
+            return pl.repeat(None, len(distinct), dtype=pl.Date, eager=True)
+        shape = (
+            "^"
+            + "".join(
+                {"%Y": r"\d{4}", "%m": r"\d{1,2}", "%d": r"\d{1,2}"}.get(part, re.escape(part))
+                for part in re.findall(r"%[Ymd]|[^%]", fmt)
+            )
+            + "$"
+        )
+        fits = distinct.str.contains(shape)
+        parsed = pl.select(
+            pl.when(fits).then(distinct.str.strptime(pl.Date, fmt, strict=False))
+        ).to_series()
+        found = pl.select(pl.coalesce(found, parsed)).to_series()
+    return found
 
 
 def _parts(raw: pl.Series) -> pl.DataFrame:
