@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -85,7 +87,9 @@ def run_demo(rt: Runtime, *, people: int, seed: int) -> None:
 
 def _next_steps(rt: Runtime, url: str, city: Path, manifest: dict[str, object]) -> None:
     person = _sample_citizen_id(city)
-    prefix = f"gridweave --database-url {url}"
+    # the command as this shell can run it (after `make demo` it lives in .venv/bin)
+    command = shutil.which("gridweave") or os.path.relpath(sys.argv[0])
+    prefix = f"{command} --database-url {url}"
     rt.console.print("\n[bold]What to look at next[/]")
     rt.console.print(f"  {prefix} sources list")
     rt.console.print(f"  {prefix} sources show police_household_registration")
