@@ -29,6 +29,7 @@ fmt: $(STAMP)
 
 bench: $(STAMP)           ## the performance figures (slow)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/linkage.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -18,7 +18,9 @@ from gridweave.ingest.cli import (
     quarantine_app,
     sources_app,
 )
+from gridweave.linkage.cli import export_app, link_command, review_app
 from gridweave.registry.cli import registry_app
+from gridweave.sharing.cli import audit_app, catalog_app, serve_command, users_app
 
 app = typer.Typer(
     help="gridweave: weave a city's department data into one base library.",
@@ -48,6 +50,13 @@ app.add_typer(registry_app, name="registry")
 app.command("ingest")(ingest_command)
 app.command("batches")(batches_command)
 app.command("check-contract")(check_contract_command)
+app.command("link")(link_command)
+app.add_typer(review_app, name="review")
+app.add_typer(export_app, name="export")
+app.add_typer(users_app, name="users")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(audit_app, name="audit")
+app.command("serve")(serve_command)
 
 
 @app.command("synth")

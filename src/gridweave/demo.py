@@ -10,6 +10,7 @@ from pathlib import Path
 
 import orjson
 from rich.table import Table
+from sqlalchemy import Engine
 
 from gridweave.areas.service import load_areas
 from gridweave.core.database import make_engine, migrate, transaction
@@ -37,7 +38,7 @@ def run_demo(rt: Runtime, *, people: int, seed: int) -> None:
     if home.exists():
         shutil.rmtree(home)
     started = time.perf_counter()
-    console.print(f"[bold]1/3[/] synthesising a city of {people:,} people (seed {seed}) …")
+    console.print(f"[bold]1/4[/] synthesising a city of {people:,} people (seed {seed}) …")
     synthesise(city, people=people, seed=seed)
     manifest = orjson.loads((city / "manifest.json").read_bytes())
     console.print(f"    written to {city} in {time.perf_counter() - started:.1f} s")
@@ -50,11 +51,11 @@ def run_demo(rt: Runtime, *, people: int, seed: int) -> None:
         for extract in manifest["extracts"]:
             register_source(session, path=city / extract["contract"])
     console.print(
-        f"[bold]2/3[/] area tree loaded ({', '.join(f'{n} {lv}' for lv, n in levels.items())});"
+        f"[bold]2/4[/] area tree loaded ({', '.join(f'{n} {lv}' for lv, n in levels.items())});"
         f" {len(manifest['extracts'])} source contracts registered"
     )
 
-    console.print("[bold]3/3[/] ingesting every department's extract …")
+    console.print("[bold]3/4[/] ingesting every department's extract …")
     table = Table("source", "rows", "accepted", "quarantined", "flagged", "golden new", "s")
     for extract in manifest["extracts"]:
         path = city / extract["file"]
@@ -76,6 +77,8 @@ def run_demo(rt: Runtime, *, people: int, seed: int) -> None:
         " the birth date, an unknown code) named in the record"
     )
 
+    _link(rt, engine, city)
+
     with transaction(engine) as session:
         totals = library_totals(session)
     console.print(
@@ -83,6 +86,22 @@ def run_demo(rt: Runtime, *, people: int, seed: int) -> None:
     )
     console.print(f"done in {time.perf_counter() - started:.1f} s; database: {db}")
     _next_steps(rt, url, city, manifest)
+
+
+def _link(rt: Runtime, engine: Engine, city: Path) -> None:
+    """Resolve people (deterministic + Splink) and score the links against the city's truth."""
+    from gridweave.linkage.cli import print_quality, print_report
+    from gridweave.linkage.evaluate import read_truth
+    from gridweave.linkage.reports import evaluate_links
+    from gridweave.linkage.service import link_people
+
+    rt.console.print("[bold]4/4[/] linking people: valid ids, then Splink for the rest …")
+    report = link_people(engine, actor="demo")
+    print_report(rt.console, report)
+    with transaction(engine) as session:
+        qualities = evaluate_links(session, read_truth(city / "truth" / "records.csv"))
+    rt.console.print("  pairwise quality against the synthetic city's truth:")
+    print_quality(rt.console, qualities)
 
 
 def _next_steps(rt: Runtime, url: str, city: Path, manifest: dict[str, object]) -> None:
@@ -97,6 +116,8 @@ def _next_steps(rt: Runtime, url: str, city: Path, manifest: dict[str, object]) 
     if person:
         rt.console.print(f"  {prefix} registry show person {person}")
     rt.console.print(f"  {prefix} batches")
+    rt.console.print(f"  {prefix} review list")
+    rt.console.print(f"  {prefix} link --evaluate {city / 'truth' / 'records.csv'}")
 
 
 def _sample_citizen_id(city: Path) -> str | None:

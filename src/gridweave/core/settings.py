@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me"
 
 
 class Settings(BaseSettings):
@@ -22,6 +25,23 @@ class Settings(BaseSettings):
     )
     ingest_chunk_rows: int = Field(100_000, ge=1, description="rows cleaned and written per chunk")
     timezone: str = Field("Asia/Shanghai", description="how times are shown; storage is UTC")
+    secret_key: str = Field(
+        DEVELOPMENT_SECRET, description="keys the hashes of API and session tokens"
+    )
+    session_minutes: int = Field(480, ge=1, description="how long a login session lasts")
+    api_token_days: int = Field(90, ge=1, le=366, description="default life of an API token")
+    login_max_failures: int = Field(5, ge=1, description="failed logins before a lockout")
+    lockout_minutes: int = Field(15, ge=1, description="how long a locked account stays locked")
+    audit_hash: Literal["sha256", "sm3"] = Field("sha256", description="the audit chain's hash")
+
+    @model_validator(mode="after")
+    def _no_default_secret_outside_development(self) -> Settings:
+        if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET:
+            raise ValueError(
+                f"GRIDWEAVE_SECRET_KEY must be set in the {self.environment!r} environment"
+                " (the default secret is for development only)"
+            )
+        return self
 
     @property
     def resolved_database_url(self) -> str:

@@ -158,7 +158,8 @@ _ALL: tuple[Attribute, ...] = (
     Attribute(L, "operating_address", Kind.address, "经营场所", "operating address", REC, PUB),
     Attribute(L, "status", Kind.code, "登记状态", "status", PRI, PUB, ENTITY_STATUS),
     Attribute(L, "established_date", Kind.date, "成立日期", "established", PRI, PUB),
-    Attribute(L, "phone", Kind.phone, "联系电话", "phone", REC, INT),
+    # a sole proprietor's contact phone is usually their own mobile: personal data
+    Attribute(L, "phone", Kind.phone, "联系电话", "phone", REC, SEN),
     # buildings
     Attribute(B, "building_code", Kind.text, "楼栋编码", "building code", PRI, PUB, is_key=True),
     Attribute(B, "address", Kind.address, "楼栋地址", "address", PRI, PUB),

@@ -58,21 +58,37 @@ def _timestamp(now: datetime, dialect: str) -> str:
 
 
 def _prior_claims(session: Session, entity: EntityType, keys: str) -> pl.DataFrame:
-    """Every stored source record about the keys in table `keys`: what the library knew."""
+    """Every stored source record linked to the golden records of the keys in table `keys`.
+
+    Linked, not merely keyed: linkage adds records without the key (a health record missing
+    the id) and takes away a record whose valid id belongs to someone else (decision 0003).
+    Only a claim carrying the golden record's own key may claim the key attribute.
+    """
+    table = GOLDEN_TABLES[entity.value].__tablename__  # type: ignore[attr-defined]
+    key = key_attribute(entity).name
     rows = (
         session.connection()
         .exec_driver_sql(
-            'SELECT r.id, r.source_id, r.observed_at, r.entity_key, CAST(r."values" AS TEXT)'
-            f" FROM source_record r JOIN {keys} k ON k.k = r.entity_key"
-            f" WHERE r.entity_type = '{entity.value}'"
+            f'SELECT r.id, r.source_id, r.observed_at, g.{key}, CAST(r."values" AS TEXT),'
+            f" r.entity_key FROM {table} g JOIN {keys} k ON k.k = g.{key}"
+            f" JOIN source_record r ON r.golden_id = g.id AND r.entity_type = '{entity.value}'"
         )
         .all()
     )
-    frame = _claims_frame(rows)
+    frame = _claims_frame(rows).with_columns(
+        pl.Series("own_key", [r[5] for r in rows], dtype=pl.String)
+    )
     attrs = list(ATTRIBUTES[entity])
-    return frame.with_columns(
-        pl.col("values").str.json_decode(pl.Struct({a: pl.String for a in attrs}))
-    ).unnest("values")
+    return (
+        frame.with_columns(
+            pl.col("values").str.json_decode(pl.Struct({a: pl.String for a in attrs}))
+        )
+        .unnest("values")
+        .with_columns(
+            pl.when(pl.col("own_key") == pl.col("entity_key")).then(pl.col("entity_key")).alias(key)
+        )
+        .drop("own_key")
+    )
 
 
 def _claims_frame(rows: Sequence[Any]) -> pl.DataFrame:

@@ -1,0 +1,136 @@
+"""The resource catalog (信息资源目录), generated from the registered source contracts."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gridweave.ingest import service as ingest
+from gridweave.ingest.contracts import Contract
+from gridweave.ingest.models import Source
+from gridweave.registry.attributes import EntityType, Sensitivity, attribute
+from gridweave.sharing.gate import OWNERS, RANK
+
+SHARING_LABELS = {
+    "shared_freely": ("无条件共享", "shared freely"),
+    "shared_on_approval": ("有条件共享", "shared on approval"),
+    "not_shared": ("不予共享", "not shared"),
+}
+
+
+@dataclass(frozen=True)
+class CatalogAttribute:
+    entity: str
+    role: str
+    attribute: str
+    zh: str
+    en: str
+    sensitivity: str
+    owners: tuple[str, ...]  # departments whose domain it is (the gate's OWNERS); empty: none
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    name: str
+    title: str
+    department_code: str
+    department_name: str
+    topic: str
+    update_frequency: str
+    sharing: str
+    sharing_zh: str
+    condition: str | None
+    batches: int
+    attributes: list[CatalogAttribute] = field(default_factory=list)
+
+
+def entry_of(source: Source, contract: Contract, batches: int) -> CatalogEntry:
+    """A source's catalog entry: its department, topic, sharing condition and attributes."""
+    attributes = []
+    for ent in contract.entities:
+        for name in ent.attributes:
+            spec = attribute(ent.entity, name)
+            owners = OWNERS.get((ent.entity, name), frozenset())
+            attributes.append(
+                CatalogAttribute(
+                    entity=ent.entity.value,
+                    role=ent.role_name,
+                    attribute=name,
+                    zh=spec.zh,
+                    en=spec.en,
+                    sensitivity=contract.sensitivity(ent, name).value,
+                    owners=tuple(sorted(owners)),
+                )
+            )
+    sharing = contract.catalog.sharing.value
+    return CatalogEntry(
+        name=source.name,
+        title=contract.title,
+        department_code=contract.department.code,
+        department_name=contract.department.name,
+        topic=contract.topic,
+        update_frequency=contract.catalog.update_frequency,
+        sharing=sharing,
+        sharing_zh=SHARING_LABELS[sharing][0],
+        condition=contract.catalog.condition,
+        batches=batches,
+        attributes=attributes,
+    )
+
+
+@dataclass
+class _Declared:
+    fingerprint: tuple[object, ...]
+    checked: float  # time.monotonic() of the last fingerprint check
+    classes: dict[tuple[EntityType, str], Sensitivity]
+
+
+_declared: dict[str, _Declared] = {}  # by database URL
+RECHECK_SECONDS = 1.0  # a changed contract's stricter class applies within this long
+
+
+def declared_classes(session: Session) -> dict[tuple[EntityType, str], Sensitivity]:
+    """(entity, attribute) → the strictest class any registered contract declares for it.
+
+    Parsed again only when the registered contracts change (their count or newest update,
+    checked at most once a second), not on every request.
+    """
+    url = str(session.connection().engine.url)
+    cached = _declared.get(url)
+    now = time.monotonic()
+    if cached is not None and now - cached.checked < RECHECK_SECONDS:
+        return cached.classes
+    # reads ingest's table directly: the catalog is generated from it (like decision 0001)
+    fingerprint = tuple(session.execute(select(func.count(), func.max(Source.updated_at))).one())
+    if cached is None or cached.fingerprint != fingerprint:
+        strictest: dict[tuple[EntityType, str], Sensitivity] = {}
+        for source, _ in ingest.list_sources(session):
+            contract = ingest.contract_of(source)
+            for ent in contract.entities:
+                for name in ent.attributes:
+                    cls = contract.sensitivity(ent, name)
+                    old = strictest.get((ent.entity, name))
+                    if old is None or RANK[cls] > RANK[old]:
+                        strictest[(ent.entity, name)] = cls
+        cached = _Declared(fingerprint, now, strictest)
+        _declared[url] = cached
+    cached.checked = now
+    return cached.classes
+
+
+def list_catalog(session: Session) -> list[CatalogEntry]:
+    """Every registered source's catalog entry, by name."""
+    return [
+        entry_of(source, ingest.contract_of(source), batches)
+        for source, batches in ingest.list_sources(session)
+    ]
+
+
+def catalog_entry(session: Session, name: str) -> CatalogEntry:
+    """One source's catalog entry; NotFound names the registered sources."""
+    source = ingest.get_source(session, name)
+    batches = next(n for s, n in ingest.list_sources(session) if s.id == source.id)
+    return entry_of(source, ingest.contract_of(source), batches)

@@ -1,0 +1,229 @@
+"""A synthetic city ingested into SQLite or PostgreSQL, with named personas signed in to the API.
+
+Personas (style rule 8): a grid worker of grid A and one of grid B (another street), the street
+officer over grid A, police, health and civil-affairs officers, an auditor, a system
+administrator, resident X (lives in grid A) and resident Y (grid B), and anonymous.
+"""
+
+from __future__ import annotations
+
+import uuid
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from gridweave.api import create_app
+from gridweave.areas.service import load_areas
+from gridweave.core.database import make_engine, migrate, transaction
+from gridweave.core.settings import Settings
+from gridweave.ingest.service import ingest_file, register_source
+from gridweave.registry.models import Building, CityComponent, Household, LegalEntity, Person, Room
+from gridweave.sharing import audit, identities
+from gridweave.sharing.roles import Role
+from tests.conftest import POSTGRES_URL, _postgres_schema_url
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette prefers httpx2 for its test client; httpx is ours
+    from fastapi.testclient import TestClient
+
+PASSWORD = "correct horse battery staple"
+GRID_A, GRID_B = "440303001001002", "440303002001002"
+STREET_A, DISTRICT, CITY = "440303001", "440303", "440300"
+
+# persona → (role, department, area)
+PERSONAS: dict[str, tuple[Role, str | None, str | None]] = {
+    "gw_a": (Role.grid_worker, None, GRID_A),
+    "gw_b": (Role.grid_worker, None, GRID_B),
+    "street_a": (Role.street_officer, None, STREET_A),
+    "police": (Role.department_officer, "public_security", CITY),
+    "health": (Role.department_officer, "health", CITY),
+    "civil": (Role.department_officer, "civil_affairs", DISTRICT),
+    "auditor": (Role.auditor, None, None),
+    "admin": (Role.system_admin, None, None),
+    "res_x": (Role.resident, None, None),
+    "res_y": (Role.resident, None, None),
+}
+
+
+@dataclass
+class FixturePerson:
+    id: int
+    name: str
+    citizen_id: str
+    phone: str
+    household_id: int
+    household_number: str
+    room_id: int
+    room_code: str
+    building_id: int
+
+
+@dataclass
+class City:
+    """The database, the app over it, and what the tests refer to by name."""
+
+    backend: str
+    url: str
+    settings: Settings
+    client: TestClient
+    x: FixturePerson
+    y: FixturePerson
+    legal_entity_id: int
+    legal_entity_name: str
+    component_a: int
+    component_b: int
+    tokens: dict[str, str] = field(default_factory=dict)
+    people: list[tuple[int, str, str | None, str | None]] = field(default_factory=list)
+
+    def headers(self, persona: str, **extra: str) -> dict[str, str]:
+        token = self.tokens.get(persona)
+        return {**({"Authorization": f"Bearer {token}"} if token else {}), **extra}
+
+    def get(self, persona: str, path: str, **params: Any) -> Any:
+        return self.client.get(path, params=params or None, headers=self.headers(persona))
+
+
+@pytest.fixture(scope="session")
+def city_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from gridweave.synth.city import synthesise
+
+    out = tmp_path_factory.mktemp("city")
+    synthesise(out, people=500, seed=3)
+    return out
+
+
+def _ingest(url: str, city: Path) -> None:
+    engine = make_engine(url)
+    migrate(engine)
+    manifest = orjson.loads((city / "manifest.json").read_bytes())
+    with transaction(engine) as session:
+        load_areas(session, path=city / manifest["areas"])
+        for extract in manifest["extracts"]:
+            register_source(session, path=city / extract["contract"])
+    for extract in manifest["extracts"]:
+        ingest_file(engine, path=city / extract["file"], source_name=extract["source"])
+    engine.dispose()
+
+
+def _person_in(session: Any, grid: str) -> FixturePerson:
+    """The first person living in `grid` with an id, a phone and a household all in that grid."""
+    rows = session.execute(
+        select(Person, Household.id, Room.id, Room.room_code, Building.id)
+        .join(Room, Room.room_code == Person.residence_room_code)
+        .join(Building, Building.building_code == Room.building_code)
+        .join(Household, Household.household_number == Person.household_number)
+        .where(
+            Building.grid_code == grid,
+            Person.citizen_id.is_not(None),
+            Person.phone.is_not(None),
+            Person.name.is_not(None),
+        )
+        .order_by(Person.id)
+    ).all()
+    for p, household_id, room_id, room_code, building_id in rows:
+        grids = set(
+            session.scalars(
+                select(Building.grid_code)
+                .join(Room, Room.building_code == Building.building_code)
+                .join(Person, Person.residence_room_code == Room.room_code)
+                .where(Person.household_number == p.household_number)
+            )
+        )
+        if grids == {grid}:
+            return FixturePerson(
+                p.id,
+                p.name,
+                p.citizen_id,
+                p.phone,
+                household_id,
+                p.household_number,
+                room_id,
+                room_code,
+                building_id,
+            )
+    raise AssertionError(f"no suitable person in grid {grid}")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def city_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An empty database for one test module: a SQLite file or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'gridweave.sqlite'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL: set GRIDWEAVE_TEST_POSTGRES_URL to run this test on it")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(make_url(POSTGRES_URL).set(drivername="postgresql+psycopg"))
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield _postgres_schema_url(POSTGRES_URL, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def city(city_url: str, city_dir: Path) -> Iterator[City]:
+    """The synthetic city ingested, every persona's account made and signed in over HTTP."""
+    _ingest(city_url, city_dir)
+    settings = Settings(database_url=city_url)
+    app = create_app(settings)
+    engine = app.state.engine
+    console = identities.console_actor(Role.system_admin)
+    with transaction(engine) as session:
+        x, y = _person_in(session, GRID_A), _person_in(session, GRID_B)
+        firm = session.execute(select(LegalEntity.id, LegalEntity.name).limit(1)).one()
+        comp_a, comp_b = (
+            session.scalar(select(CityComponent.id).where(CityComponent.grid_code == g).limit(1))
+            for g in (GRID_A, GRID_B)
+        )
+        people = list(
+            session.execute(select(Person.id, Person.name, Person.citizen_id, Person.phone)).all()
+        )
+        for persona, (role, department, area) in PERSONAS.items():
+            person_id = {"res_x": x.id, "res_y": y.id}.get(persona)
+            identities.create_account(
+                session,
+                actor=console,
+                trail=audit.Trail(),
+                username=persona,
+                display_name=persona,
+                role=role,
+                password=PASSWORD,
+                department=department,
+                area_code=area,
+                person_id=person_id,
+            )
+    assert comp_a is not None and comp_b is not None
+    client = TestClient(app)
+    built = City(
+        backend=engine.dialect.name,
+        url=city_url,
+        settings=settings,
+        client=client,
+        x=x,
+        y=y,
+        legal_entity_id=firm[0],
+        legal_entity_name=firm[1],
+        component_a=comp_a,
+        component_b=comp_b,
+        people=people,
+    )
+    for persona in PERSONAS:
+        response = client.post("/auth/token", json={"username": persona, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        built.tokens[persona] = response.json()["access_token"]
+    yield built
+    client.close()
+    engine.dispose()

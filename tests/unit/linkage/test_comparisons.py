@@ -1,0 +1,144 @@
+"""Comparisons are character-correct: Chinese text never meets a byte-counting distance."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gridweave.linkage import comparisons as cmp
+from gridweave.linkage.config import ConfigError, load_config, parse_config
+from gridweave.linkage.features import comparison_frame, person_features
+
+HANZI = st.sampled_from(list("张王李伟玮明强芳娜静丽欧阳司马诸葛一二三"))
+
+
+def features(**values: list[str | None]) -> pl.DataFrame:
+    n = len(next(iter(values.values())))
+    records = pl.DataFrame(
+        {"record_id": list(range(1, n + 1)), "entity_key": [None] * n, **values},
+        schema_overrides={"entity_key": pl.String},
+    )
+    return comparison_frame(person_features(records))
+
+
+def level_of(comparison: cmp.Comparison, left: pl.DataFrame, right: pl.DataFrame) -> list[str]:
+    """The label of the level each pair (row i of left, row i of right) falls into, in DuckDB."""
+    con = duckdb.connect()
+    pairs = pl.concat(
+        [left.rename(lambda c: f"{c}_l"), right.rename(lambda c: f"{c}_r")], how="horizontal"
+    )
+    con.register("pairs", pairs.to_arrow())
+    cases = " ".join(
+        f"WHEN {lv['sql_condition']} THEN '{lv['label_for_charts']}'"
+        for lv in comparison["comparison_levels"]
+        if lv["sql_condition"] != "ELSE"
+    )
+    rows = con.execute(f"SELECT CASE {cases} ELSE 'different' END FROM pairs").fetchall()
+    return [r[0] for r in rows]
+
+
+def test_duckdb_counts_bytes_which_is_why_names_go_through_pinyin() -> None:
+    # the premise: one character apart is three "edits" to DuckDB
+    assert duckdb.sql("SELECT levenshtein('张伟', '张玮')").fetchall() == [(3,)]
+
+
+def test_a_homophone_typo_is_its_own_level_not_three_edits() -> None:
+    left = features(name=["张伟明", "张伟明", "欧阳娜娜", "张伟"])
+    right = features(name=["张玮明", "张伟强", "欧阳娜", "张强"])
+    assert level_of(cmp.name(), left, right) == [
+        "same pinyin with tones (homophone)",
+        "one character apart",
+        "one character apart",
+        "same surname",
+    ]
+
+
+def test_birth_dates_exact_transposed_one_digit_and_near() -> None:
+    left = features(birth_date=["1985-03-02", "1985-03-02", "1985-03-02", "1985-03-02", None])
+    right = features(birth_date=["1985-03-02", "1985-02-03", "1985-03-09", "1985-03-20", "1985"])
+    assert level_of(cmp.birth_date(), left, right) == [
+        "same day",
+        "day and month transposed",
+        "one digit apart",
+        "within 31 days",
+        "missing",
+    ]
+
+
+def test_ids_one_or_two_edits_apart() -> None:
+    cid = "440303198503020011"
+    swapped = cid[:10] + cid[11] + cid[10] + cid[12:]
+    left = features(citizen_id=[cid, cid, cid, cid])
+    right = features(citizen_id=[cid, swapped, cid[:5] + "99" + cid[7:], "110101199001011234"])
+    assert level_of(cmp.citizen_id(), left, right) == [
+        "same id",
+        "one edit apart",
+        "two edits apart",
+        "different",
+    ]
+
+
+def test_addresses_by_room_and_building_whatever_the_spelling() -> None:
+    left = features(
+        residence_address=["罗湖区桂园路1号1栋1单元1103", "罗湖区桂园路1号1栋1单元1103"]
+    )
+    right = features(
+        hukou_address=["深圳市罗湖区桂园路1号1座1单元1103室", "罗湖区桂园路1号1栋2单元805"]
+    )
+    assert level_of(cmp.address(), left, right) == ["same room", "same building"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(HANZI, min_size=3, max_size=5), st.text(HANZI, min_size=3, max_size=5))
+def test_name_variants_meet_when_names_are_one_character_apart(a: str, b: str) -> None:
+    frame = features(name=[a, b])
+    left, right = frame["name_variants"].to_list()
+    shared = bool(set(left) & set(right))
+    if cmp.char_distance(a, b) <= 1:
+        assert shared
+    if shared:  # at most one character left out on each side
+        assert cmp.char_distance(a, b) <= 2
+
+
+@given(st.text(HANZI, min_size=1, max_size=4))
+def test_pinyin_columns_are_always_ascii(name: str) -> None:
+    row = features(name=[name + "·买买提"]).row(0, named=True)
+    assert all(row[c] is None or row[c].isascii() for c in ("name_py", "name_tone", "given_py"))
+
+
+def test_levenshtein_on_a_chinese_column_is_refused() -> None:
+    text = """
+person:
+  custom_comparisons:
+    - name: given
+      levels:
+        - {label: close, sql: "levenshtein(name_l, name_r) <= 1"}
+        - {label: other, sql: ELSE}
+"""
+    with pytest.raises(ConfigError, match="counts bytes"):
+        parse_config(text)
+    ok = text.replace("levenshtein(name_l, name_r)", "levenshtein(name_py_l, name_py_r)")
+    assert parse_config(ok).person.custom_comparisons[0].name == "given"
+
+
+def test_unknown_comparisons_options_and_columns_are_refused() -> None:
+    for text, problem in [
+        ("person: {comparisons: [nickname]}", "unknown comparison 'nickname'"),
+        ("person: {comparisons: [{name: {fuzzy: 1}}]}", "unknown option 'fuzzy'"),
+        ("person: {blocking: [[shoe_size]]}", "unknown column 'shoe_size'"),
+        ("person: {thresholds: {link: 0.4, review: 0.6}}", "must not be above"),
+    ]:
+        with pytest.raises(ConfigError, match=problem):
+            parse_config(text)
+
+
+def test_defaults_and_overrides() -> None:
+    default = load_config()
+    assert [n for n, _ in default.person.comparison_options] == list(cmp.BUILTINS)
+    custom = parse_config("person: {comparisons: [name, phone], blocking: [[phone]]}")
+    assert [c["output_column_name"] for c in cmp.comparisons(custom)] == ["name", "phone"]
+    assert custom.person.thresholds == default.person.thresholds  # the rest stays default
+    assert custom.fingerprint != default.fingerprint
