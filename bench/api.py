@@ -1,6 +1,6 @@
 """Person look-ups through the sharing gate over HTTP: requests per second and p50/p99 latency.
 
-    .venv/bin/python bench/api.py [--people 100000] [--rate 400] [--seconds 20] [--workers 2]
+    .venv/bin/python bench/api.py [--people 100000] [--rates 150,300] [--seconds 20] [--workers 2]
                                   [--database-url postgresql://postgres@127.0.0.1:5432/test]
 
 A synthetic city of `--people` people (area tree, buildings, rooms, police registration and
@@ -142,22 +142,34 @@ async def _connection(
     await asyncio.sleep(stagger)
     reader, writer = await asyncio.open_connection(host, port)
     try:
-        for due, request in jobs:
+        for i, (due, request) in enumerate(jobs):
             pause = due - time.perf_counter()
             if pause > 0:
                 await asyncio.sleep(pause)
             writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head[9:12])
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            await reader.readexactly(length)
+            try:
+                status = await asyncio.wait_for(_response(reader), TIMEOUT)
+            except (TimeoutError, OSError, asyncio.IncompleteReadError):
+                statuses[0] = statuses.get(0, 0) + len(jobs) - i  # no answer; the rest unsent
+                return
             latencies.append(time.perf_counter() - due)
             statuses[status] = statuses.get(status, 0) + 1
     finally:
         writer.close()
+
+
+TIMEOUT = 10.0  # seconds a request may take before the load process gives up on it
+
+
+async def _response(reader: asyncio.StreamReader) -> int:
+    """Read one HTTP/1.1 response; its status."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    return int(head[9:12])
 
 
 def drive(
@@ -219,7 +231,9 @@ def drive(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--people", type=int, default=100_000)
-    parser.add_argument("--rate", type=float, default=400.0, help="requests per second sent")
+    parser.add_argument(
+        "--rates", default="150,300", help="requests per second sent, one run per rate"
+    )
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
@@ -237,7 +251,7 @@ def main() -> None:
             job["base"],
             [tuple(t) for t in job["targets"]],
             job["tokens"],
-            args.rate,
+            float(args.rates),
             args.seconds,
             args.connections,
         )
@@ -285,7 +299,7 @@ def main() -> None:
             __file__,
             "--drive",
             str(job),
-            "--rate",
+            "--rates",
             "100",
             "--seconds",
             "3",
@@ -293,35 +307,37 @@ def main() -> None:
             str(args.connections),
         ]
         subprocess.run(warm, check=True, stdout=subprocess.DEVNULL)
-        print(
-            f"driving {args.rate:.0f} requests/s for {args.seconds:.0f} s"
-            f" ({args.workers} uvicorn workers, {args.connections} connections) …",
-            flush=True,
-        )
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--drive",
-                str(job),
-                "--rate",
-                str(args.rate),
-                "--seconds",
-                str(args.seconds),
-                "--connections",
-                str(args.connections),
-            ],
-            check=True,
-            stdout=subprocess.PIPE,
-            text=True,
-        ).stdout
-        figures = orjson.loads(out.strip().splitlines()[-1])
-        print(
-            f"person look-ups through the gate: {figures['rps']} requests/s,"
-            f" p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms,"
-            f" max {figures['max_ms']} ms; {figures['requests']} requests, statuses"
-            f" {figures['statuses']}"
-        )
+        for rate in [float(r) for r in str(args.rates).split(",")]:
+            print(
+                f"driving {rate:.0f} requests/s for {args.seconds:.0f} s"
+                f" ({args.workers} uvicorn workers, {args.connections} connections) …",
+                flush=True,
+            )
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--drive",
+                    str(job),
+                    "--rates",
+                    str(rate),
+                    "--seconds",
+                    str(args.seconds),
+                    "--connections",
+                    str(args.connections),
+                ],
+                check=True,
+                stdout=subprocess.PIPE,
+                text=True,
+            ).stdout
+            figures = orjson.loads(out.strip().splitlines()[-1])
+            print(
+                f"  person look-ups through the gate: {figures['rps']} requests/s,"
+                f" p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms,"
+                f" max {figures['max_ms']} ms; {figures['requests']} requests, statuses"
+                f" {figures['statuses']}",
+                flush=True,
+            )
         _verify(url)
     finally:
         if server is not None:

@@ -291,5 +291,6 @@ def serve_command(
         host=host,
         port=port,
         workers=workers,
+        http="gridweave.serving:NoDelayH11Protocol",
         access_log=False,
     )
