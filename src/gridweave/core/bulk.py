@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import orjson
 import polars as pl
 from sqlalchemy import Connection
 
@@ -98,18 +99,28 @@ def bulk_upsert(
         cursor.close()
 
 
-def key_table(connection: Connection, keys: Iterable[str]) -> str:
-    """A temporary one-column table holding `keys`, to join against instead of a huge IN list."""
+def key_table(connection: Connection, keys: Sequence[str]) -> str:
+    """A temporary one-column table holding `keys`, to join against instead of a huge IN list.
+
+    The keys travel as one parameter (a JSON array on SQLite, a text array on PostgreSQL) and
+    the database unpacks them: no per-key round trip through the driver.
+    """
     name = "_gw_keys"
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(
             f"CREATE TEMP TABLE IF NOT EXISTS {name} (k TEXT PRIMARY KEY) ON COMMIT DROP"
         )
         connection.exec_driver_sql(f"TRUNCATE {name}")
+        connection.exec_driver_sql(
+            f"INSERT INTO {name} SELECT DISTINCT unnest(%(keys)s::text[])", {"keys": list(keys)}
+        )
     else:
         connection.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {name} (k TEXT PRIMARY KEY)")
         connection.exec_driver_sql(f"DELETE FROM {name}")
-    bulk_insert(connection, name, ["k"], ((k,) for k in keys))
+        connection.exec_driver_sql(
+            f"INSERT OR IGNORE INTO {name} SELECT value FROM json_each(?)",
+            (orjson.dumps(list(keys)).decode(),),
+        )
     return name
 
 

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from functools import cache
 
 import polars as pl
-from pypinyin import Style, lazy_pinyin
 
 from gridweave.ingest.cleaning import clean_series
 
@@ -91,6 +90,9 @@ def _ascii(char: str) -> str:
 @cache
 def _syllables(char: str) -> tuple[str, str]:
     """(toneless, toned) pinyin of one character, always ASCII."""
+    # imported here: its phrase dictionary costs 0.7 s, which every other command would pay
+    from pypinyin import Style, lazy_pinyin
+
     plain = lazy_pinyin(char, style=Style.NORMAL, errors=_ascii)[0]
     toned = lazy_pinyin(char, style=Style.TONE3, neutral_tone_with_five=True, errors=_ascii)
     return plain, toned[0]
