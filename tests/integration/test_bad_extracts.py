@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 import xlsxwriter
 from sqlalchemy import Engine, select
 
 from gridweave.core.database import transaction
 from gridweave.core.errors import ContractError, ExtractError
-from gridweave.ingest.models import QuarantinedRow
+from gridweave.ingest import readers
+from gridweave.ingest.models import QuarantinedRow, SourceRecord
 from gridweave.ingest.service import ingest_file
 
 from .extracts import POLICE_HEADER, police_people, write_csv
@@ -120,6 +122,43 @@ def test_broken_json_line(loaded: Engine, tmp_path: Path) -> None:
     assert (report.rows_accepted, report.rows_quarantined) == (1, 1)
     (held,) = quarantine(loaded)
     assert held.line_number == 2 and "not JSON (last line cut short: truncated?)" in held.reasons[0]
+
+
+def test_broken_json_line_deep_in_a_large_file(
+    loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks before the broken one are kept as read; the line reader takes over from there."""
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 400)  # ~4 lines a block: the break is in block 10
+    lines = [
+        orjson.dumps(
+            {
+                "档案号": f"D{n}",
+                "身份证号": None,
+                "姓名": f"李{n}",
+                "手机": None,
+                "婚姻状况": None,
+                "更新时间": None,
+            }
+        ).decode()
+        for n in range(1, 61)
+    ]
+    lines[36] = lines[36][:25]  # line 37 cut in the middle, the file goes on
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = ingest_file(loaded, path=path, source_name="clinic_test")
+    assert (report.rows_read, report.rows_accepted, report.rows_quarantined) == (60, 59, 1)
+    (held,) = quarantine(loaded)
+    assert held.line_number == 37 and "line 37: not JSON" in held.reasons[0]
+    with transaction(loaded) as session:
+        where = {
+            key: line
+            for key, line in session.execute(
+                select(SourceRecord.record_key, SourceRecord.line_number).where(
+                    SourceRecord.batch_id == report.batch_id
+                )
+            )
+        }
+    assert where == {f"D{n}": n for n in range(1, 61) if n != 37}
 
 
 def test_missing_file_and_unknown_source(loaded: Engine, tmp_path: Path) -> None:

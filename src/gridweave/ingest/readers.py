@@ -315,14 +315,8 @@ def _read_quoted_csv(path: Path, contract: Contract, chunk_rows: int) -> Iterato
 
 def _read_jsonl(path: Path, contract: Contract, chunk_rows: int) -> Iterator[Chunk]:
     if _python_codec(contract.file.encoding) == "utf-8-sig" and _plain_jsonl(path):
-        try:
-            # polars reads well-formed files whole; any doubt and the line reader names the line
-            chunks = list(_read_jsonl_blocks(path, contract, chunk_rows))
-        except (pl.exceptions.ComputeError, pl.exceptions.PolarsError, ValueError):
-            pass
-        else:
-            return iter(chunks)
-    return _read_jsonl_lines(path, contract, chunk_rows)
+        return _read_jsonl_blocks(path, contract, chunk_rows)
+    return _read_jsonl_lines(path, contract, chunk_rows, start=0, first_line=1)
 
 
 def _plain_jsonl(path: Path) -> bool:
@@ -339,15 +333,24 @@ def _has_byte_seq(path: Path, seq: bytes) -> bool:
 
 
 def _read_jsonl_blocks(path: Path, contract: Contract, chunk_rows: int) -> Iterator[Chunk]:
+    """Well-formed JSON Lines, a block of whole lines at a time, split by polars.
+
+    From the first block polars cannot read (a broken line, a line cut short, a value that is
+    not text), the line reader takes over at that block's first line, so it can name the line;
+    blocks before it are already handed on, so memory stays one block whatever the file's size.
+    """
     wanted = contract.columns()
     with path.open("rb") as fh:
-        first = fh.readline()
-        obj = orjson.loads(first)
-        if not isinstance(obj, dict):
-            raise ValueError("not an object")
-        check_header(contract, list(obj), str(path))
+        try:
+            first = orjson.loads(fh.readline())
+        except orjson.JSONDecodeError:
+            first = None
+        if not isinstance(first, dict):
+            yield from _read_jsonl_lines(path, contract, chunk_rows, start=0, first_line=1)
+            return
+        check_header(contract, list(first), str(path))
         fh.seek(0)
-        line_offset, pending = 0, b""
+        start, line_offset, pending = 0, 0, b""
         while True:
             block = fh.read(BLOCK_BYTES)
             data = pending + block
@@ -355,22 +358,33 @@ def _read_jsonl_blocks(path: Path, contract: Contract, chunk_rows: int) -> Itera
             pending = data[cut:]
             if cut == 0 and block:
                 continue
-            if not data[:cut].strip():
-                break
-            if not data[:cut].endswith(b"\n"):
-                raise ValueError("last line cut short")  # the line reader quarantines it
-            frame = pl.read_ndjson(io.BytesIO(data[:cut]), schema=dict.fromkeys(wanted, pl.String))
+            whole = data[:cut]
+            if not whole.strip():
+                return
+            try:
+                if not whole.endswith(b"\n"):
+                    raise ValueError("last line cut short")
+                frame = pl.read_ndjson(io.BytesIO(whole), schema=dict.fromkeys(wanted, pl.String))
+            except (pl.exceptions.PolarsError, ValueError):
+                yield from _read_jsonl_lines(
+                    path, contract, chunk_rows, start=start, first_line=line_offset + 1
+                )
+                return
             frame = frame.with_row_index(LINE, offset=line_offset + 1).with_columns(
                 pl.col(LINE).cast(pl.Int64), *(_blank_as_null(c) for c in wanted)
             )
             line_offset += frame.height
+            start += cut
             for offset in range(0, frame.height, chunk_rows):
-                yield Chunk(frame.slice(offset, chunk_rows).select(LINE, *wanted), [], fh.tell())
+                yield Chunk(frame.slice(offset, chunk_rows).select(LINE, *wanted), [], start)
             if not block:
-                break
+                return
 
 
-def _read_jsonl_lines(path: Path, contract: Contract, chunk_rows: int) -> Iterator[Chunk]:
+def _read_jsonl_lines(
+    path: Path, contract: Contract, chunk_rows: int, *, start: int, first_line: int
+) -> Iterator[Chunk]:
+    """JSON Lines read line by line from byte `start` (line `first_line`): every bad line named."""
     codec = _python_codec(contract.file.encoding)
     wanted = contract.columns()
 
@@ -378,9 +392,10 @@ def _read_jsonl_lines(path: Path, contract: Contract, chunk_rows: int) -> Iterat
         rows: list[list[str | None]] = []
         lines: list[int] = []
         bad: list[BadRow] = []
-        header_checked = False
+        header_checked = start > 0  # a reader taking over mid-file: the header was checked
         with path.open("rb") as fh:
-            for number, raw_line in enumerate(fh, 1):
+            fh.seek(start)
+            for number, raw_line in enumerate(fh, first_line):
                 try:
                     text = raw_line.decode(codec).strip()
                 except UnicodeDecodeError:
