@@ -143,10 +143,15 @@ def show(
     return shown
 
 
-def _event(action: str, shown: Shown, purpose: Purpose | None) -> audit.Event:
+def _event(
+    action: str, shown: Shown, purpose: Purpose | None, subject: Subject, **detail: Any
+) -> audit.Event:
     withheld = None
     if purpose is not None and purpose.confidential:
         withheld = clock.now() + timedelta(days=purpose.release_after_days)
+    if shown.entity == EntityType.household:
+        # its members when read: each sees the read in their data tracker
+        detail["members"] = sorted(subject.person_ids)
     return audit.Event(
         action,
         shown.outcome.value,
@@ -155,6 +160,7 @@ def _event(action: str, shown: Shown, purpose: Purpose | None) -> audit.Event:
         person_id=shown.id if shown.entity == EntityType.person else None,
         purpose=purpose.code if purpose else None,
         fields={k: d.outcome.value for k, d in shown.decisions.items()},
+        detail=detail or None,
         withheld_until=withheld,
     )
 
@@ -217,9 +223,8 @@ def read_record(
         loaded = permits.without(loaded, lost)
         shown = show(actor, subject, record, chosen, loaded.permits, classes, only)
         relied = [r for r in relied if r not in lost]
-    event = _event(f"{entity.value}.read", shown, chosen)
-    if relied:
-        event.detail = {"consents": [r.id for r in relied]}
+    extra = {"consents": [r.id for r in relied]} if relied else {}
+    event = _event(f"{entity.value}.read", shown, chosen, subject, **extra)
     audit.append(session, actor=actor, events=[event], trail=trail)
     if shown.outcome == Outcome.deny:
         raise _refused(shown)
@@ -272,8 +277,7 @@ def search(
         place = where.get(record.id, queries.Place(()))
         subject = Subject(entity, record.id, paths.of(place), place.person_ids)
         shown = show(actor, subject, record, None, gate.NO_PERMITS, classes)
-        event = _event(action, shown, None)
-        event.detail = {"criteria": wanted}
+        event = _event(action, shown, None, subject, criteria=wanted)
         events.append(event)
         if shown.outcome != Outcome.deny:
             results.append(shown)

@@ -62,17 +62,15 @@ def guardians_of(session: Session, child: Person, day: date) -> list[int]:
     relations = GUARDIANS.get(child.relation_to_head or "")
     if not relations or not child.household_number:
         return []
-    members = session.scalars(
-        select(Person).where(
-            Person.household_number == child.household_number,
-            Person.relation_to_head.in_(sorted(relations)),
-            Person.id != child.id,
-            or_(Person.status.is_(None), Person.status == "alive"),
-        )
-    )
-    return sorted(
-        m.id for m in members if m.birth_date is not None and age_on(m.birth_date, day) >= ADULT
-    )
+    return [
+        m.id
+        for m in queries.household_members(session, child.household_number)
+        if m.id != child.id
+        and m.relation_to_head in relations
+        and m.status in (None, "alive")
+        and m.birth_date is not None
+        and age_on(m.birth_date, day) >= ADULT
+    ]
 
 
 def _officer(session: Session, actor: Actor, trail: audit.Trail) -> str:

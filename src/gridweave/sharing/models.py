@@ -88,6 +88,7 @@ class AuditEntry(Base):
         Index("ix_audit_entry_actor", "actor_name", "seq"),
         Index("ix_audit_entry_action", "action", "seq"),
         Index("ix_audit_entry_request", "request_id"),
+        Index("ix_audit_entry_record", "entity_type", "record_id", "seq"),
     )
 
 

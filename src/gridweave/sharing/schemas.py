@@ -92,6 +92,7 @@ class AccessOut(BaseModel):
     """One access to a resident's data, as their data tracker shows it."""
 
     at: datetime
+    entity: str | None = Field(None, description="person, or household: the resident's own")
     department: str | None
     department_label: str | None
     role: str | None

@@ -1,4 +1,5 @@
-"""sharing workflows: applications (grants), consents, correction requests, the message outbox
+"""sharing workflows: applications (grants), consents, correction requests, the message outbox;
+the audit log indexed by record (household reads in each member's tracker)
 
 Revision ID: 0005
 Revises: 0004
@@ -29,6 +30,9 @@ def _at(name: str, nullable: bool = True) -> sa.Column[object]:
 
 
 def upgrade() -> None:
+    # the data tracker finds the reads of a resident's household by record
+    with op.batch_alter_table("audit_entry", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_entry_record", ["entity_type", "record_id", "seq"])
     op.create_table(
         "sharing_application",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -142,3 +146,5 @@ def downgrade() -> None:
         "sharing_application",
     ):
         op.drop_table(table)
+    with op.batch_alter_table("audit_entry", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_entry_record")
