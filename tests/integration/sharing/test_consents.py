@@ -5,6 +5,7 @@ force, and a single use is spent once."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 
@@ -124,6 +125,16 @@ def test_a_single_use_is_spent_by_one_read(city: City) -> None:
     used = [e for e in audit_actions(city, person_id=city.x.id, action="person.read")]
     assert any((e["detail"] or {}).get("consents") == [consent["id"]] for e in used)
     assert _answer(city, "res_x", consent["id"], "revoke").status_code == 409
+
+
+def test_concurrent_reads_spend_a_single_use_once(city: City) -> None:
+    consent = _ask(city, city.x.id, single_use=True).json()
+    _answer(city, "res_x", consent["id"], "grant")
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        seen = list(pool.map(lambda _: _phone(city, city.x.id), range(6)))
+    assert sorted(seen) == ["masked"] * 5 + ["whole"]
+    mine = next(c for c in city.get("health", "/consents").json() if c["id"] == consent["id"])
+    assert mine["uses"] == 1
 
 
 def test_a_consent_expires(city: City, later: Any) -> None:
