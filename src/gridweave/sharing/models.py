@@ -114,7 +114,7 @@ class Application(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     resource: Mapped[str] = mapped_column(String(63), index=True)  # the catalog entry's name
     provider: Mapped[str] = mapped_column(String(63), index=True)  # the source's department
-    department: Mapped[str] = mapped_column(String(40), index=True)  # the requesting department
+    department: Mapped[str] = mapped_column(String(40))  # the requesting department
     requested_by: Mapped[int | None] = mapped_column(Integer)  # the requesting account
     requested_by_name: Mapped[str] = mapped_column(String(100))  # its username (system)
     purpose: Mapped[str] = mapped_column(String(60))
@@ -129,6 +129,9 @@ class Application(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    # every gated read with a purpose looks up its department's grants for that purpose
+    __table_args__ = (Index("ix_sharing_application_grants", "department", "purpose", "status"),)
+
 
 class ConsentRecord(Base):
     """A department's request for a person's consent, and the person's (or guardian's) answer."""
@@ -136,7 +139,7 @@ class ConsentRecord(Base):
     __tablename__ = "consent"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(BigInteger, index=True)  # whose data
+    person_id: Mapped[int] = mapped_column(BigInteger)  # whose data
     department: Mapped[str] = mapped_column(String(40), index=True)  # the requester
     requested_by_name: Mapped[str] = mapped_column(String(100))
     purpose: Mapped[str] = mapped_column(String(60))
@@ -153,6 +156,9 @@ class ConsentRecord(Base):
     uses: Mapped[int] = mapped_column(Integer, default=0)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # a read for a consent purpose looks up the consents of the record's people
+    __table_args__ = (Index("ix_consent_in_force", "person_id", "department", "purpose"),)
 
 
 class ConsentDecider(Base):

@@ -55,8 +55,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sharing_application")),
     )
     with op.batch_alter_table("sharing_application", schema=None) as batch_op:
-        for column in ("resource", "provider", "department", "status"):
+        for column in ("resource", "provider", "status"):
             batch_op.create_index(batch_op.f(f"ix_sharing_application_{column}"), [column])
+        batch_op.create_index("ix_sharing_application_grants", ["department", "purpose", "status"])
 
     op.create_table(
         "consent",
@@ -80,8 +81,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_consent")),
     )
     with op.batch_alter_table("consent", schema=None) as batch_op:
-        for column in ("person_id", "department", "status"):
+        for column in ("department", "status"):
             batch_op.create_index(batch_op.f(f"ix_consent_{column}"), [column])
+        batch_op.create_index("ix_consent_in_force", ["person_id", "department", "purpose"])
 
     op.create_table(
         "consent_decider",
