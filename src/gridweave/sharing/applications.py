@@ -234,14 +234,18 @@ def _record(
 
 
 def list_applications(
-    session: Session, *, actor: Actor, status: str | None = None, limit: int = 200
+    session: Session,
+    *,
+    actor: Actor,
+    trail: audit.Trail,
+    status: str | None = None,
+    limit: int = 200,
 ) -> list[Application]:
     """Applications the actor's department made or must decide, newest first (officers only);
     `status` filters, `expired` included."""
-    if actor.role != Role.department_officer or actor.department is None:
-        return []
+    department = _officer(session, actor, trail, "application.listed")
     query = select(Application).where(
-        or_(Application.department == actor.department, Application.provider == actor.department)
+        or_(Application.department == department, Application.provider == department)
     )
     now = clock.now()
     if status == "expired":

@@ -73,9 +73,11 @@ def guardians_of(session: Session, child: Person, day: date) -> list[int]:
     ]
 
 
-def _officer(session: Session, actor: Actor, trail: audit.Trail) -> str:
+def _officer(
+    session: Session, actor: Actor, trail: audit.Trail, action: str = "consent.requested"
+) -> str:
     if actor.role != Role.department_officer or actor.department is None:
-        event = audit.Event("consent.requested", "deny", detail={"reason": "forbidden_role"})
+        event = audit.Event(action, "deny", detail={"reason": "forbidden_role"})
         audit.append(session, actor=actor, events=[event], trail=trail)
         raise forbidden(
             "forbidden_role",
@@ -320,12 +322,16 @@ def answer(
 
 
 def for_department(
-    session: Session, *, actor: Actor, status: str | None = None, limit: int = 200
+    session: Session,
+    *,
+    actor: Actor,
+    trail: audit.Trail,
+    status: str | None = None,
+    limit: int = 200,
 ) -> list[ConsentRecord]:
     """The consent requests the officer's department made, newest first."""
-    if actor.role != Role.department_officer or actor.department is None:
-        return []
-    query = select(ConsentRecord).where(ConsentRecord.department == actor.department)
+    department = _officer(session, actor, trail, "consent.listed")
+    query = select(ConsentRecord).where(ConsentRecord.department == department)
     if status is not None and status != "expired":
         query = query.where(ConsentRecord.status == status)
     found = list(session.scalars(query.order_by(ConsentRecord.id.desc()).limit(limit)))

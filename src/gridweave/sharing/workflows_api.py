@@ -75,12 +75,11 @@ def submit_application(
 
 @router.get("/applications", tags=["applications"])
 def list_applications(
-    db: Db, user: CurrentUser, status: ApplicationStatus | None = None
+    db: Db, user: CurrentUser, trail: AuditTrail, status: ApplicationStatus | None = None
 ) -> list[ApplicationOut]:
     """Applications the caller's department made or must decide, newest first."""
-    return [
-        _application_out(a) for a in applications.list_applications(db, actor=user, status=status)
-    ]
+    found = applications.list_applications(db, actor=user, trail=trail, status=status)
+    return [_application_out(a) for a in found]
 
 
 @router.get("/applications/{application_id}", tags=["applications"])
@@ -180,10 +179,11 @@ def request_consent(
 
 @router.get("/consents", tags=["consent"])
 def department_consents(
-    db: Db, user: CurrentUser, lang: Lang, status: ConsentStatus | None = None
+    db: Db, user: CurrentUser, trail: AuditTrail, lang: Lang, status: ConsentStatus | None = None
 ) -> list[ConsentOut]:
     """The consent requests the caller's department made, newest first."""
-    return [_consent_out(c, lang) for c in consents.for_department(db, actor=user, status=status)]
+    found = consents.for_department(db, actor=user, trail=trail, status=status)
+    return [_consent_out(c, lang) for c in found]
 
 
 @router.get("/me/consents", tags=["resident"])

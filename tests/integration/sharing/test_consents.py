@@ -232,3 +232,5 @@ def test_what_cannot_be_asked_is_refused_clearly(city: City) -> None:
     # the department sees only its own requests
     assert all(c["department"] == "health" for c in city.get("health", "/consents").json())
     assert city.get("police", "/consents").json() == []
+    assert city.get("res_x", "/consents").status_code == 403
+    assert city.get("res_x", "/applications").status_code == 403
