@@ -215,7 +215,8 @@ def read_record(
     path = place.grids or (paths.root(),) if entity in AREA_READ_WITH_RECORD else paths.of(place)
     subject = Subject(entity, record.id, path, place.person_ids)
     classes = declared_classes(session)
-    loaded = permits.load(session, actor=actor, person_ids=place.person_ids, purpose=chosen)
+    people = place.person_ids if entity == EntityType.person else frozenset()  # consents: people
+    loaded = permits.load(session, actor=actor, person_ids=people, purpose=chosen)
     shown = show(actor, subject, record, chosen, loaded.permits, classes, only)
     relied = permits.used(loaded, shown.decisions)
     lost = permits.spend(session, relied)

@@ -93,8 +93,9 @@ class Permits:
         return wanted in self.grants or self.consented(actor, subject, name, purpose)
 
     def consented(self, actor: Actor, subject: Subject, name: str, purpose: Purpose) -> bool:
-        """Has a person whose record this is consented to this department, field and purpose?"""
-        if actor.department is None:
+        """Has the person whose record this is consented to this department, field and purpose?
+        (A consent covers fields of the person record, not of their household's.)"""
+        if actor.department is None or subject.entity != EntityType.person:
             return False
         return any(
             Consent(p, actor.department, name, purpose.code) in self.consents

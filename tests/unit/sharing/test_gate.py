@@ -248,6 +248,13 @@ def test_a_purpose_that_needs_consent_unlocks_nothing_without_one() -> None:
     assert decide(health, X, "name", follow_up, phone).outcome == M
     assert decide(health, Y, "phone", follow_up, phone).outcome == M
     assert decide(civil, X, "phone", purpose("subsistence_allowance_review"), phone).outcome == A
+    # a consent is to the person record, not to the household it belongs to
+    household = Subject(EntityType.household, 5, PATH_A, frozenset({1}))
+    shared = Permits(
+        consents=frozenset({Consent(1, Department.health, "household_number", follow_up.code)})
+    )
+    assert not shared.consented(health, household, "household_number", follow_up)
+    assert shared.consented(health, X, "household_number", follow_up)
     # public and internal fields never needed a purpose
     assert decide(health, X, "sex", follow_up).outcome == decide(health, X, "sex", None).outcome
 
