@@ -80,7 +80,7 @@ class Consent:
 
 @dataclass(frozen=True)
 class Permits:
-    """Extension point for the grants workflow and consent: what they have allowed beyond roles."""
+    """The grants and consents in force for one read (loaded by sharing/permits.py)."""
 
     grants: frozenset[Grant] = field(default_factory=frozenset)
     consents: frozenset[Consent] = field(default_factory=frozenset)
