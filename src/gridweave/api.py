@@ -20,6 +20,7 @@ from gridweave.registry.api import router as registry_router
 from gridweave.sharing.api import router as sharing_router
 from gridweave.sharing.deps import language
 from gridweave.sharing.errors import SharingError
+from gridweave.sharing.workflows_api import router as workflows_router
 
 log = logging.getLogger("gridweave.api")
 
@@ -147,6 +148,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected)
     app.include_router(sharing_router)
     app.include_router(registry_router)
+    app.include_router(workflows_router)
     app.add_middleware(RequestHeaders)
     return app
 

@@ -19,8 +19,10 @@ from gridweave.ingest.cli import (
     sources_app,
 )
 from gridweave.linkage.cli import export_app, link_command, review_app
+from gridweave.messages.cli import messages_app
 from gridweave.registry.cli import registry_app
 from gridweave.sharing.cli import audit_app, catalog_app, serve_command, users_app
+from gridweave.sharing.workflows_cli import applications_app
 
 app = typer.Typer(
     help="gridweave: weave a city's department data into one base library.",
@@ -56,6 +58,8 @@ app.add_typer(export_app, name="export")
 app.add_typer(users_app, name="users")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(audit_app, name="audit")
+app.add_typer(applications_app, name="applications")
+app.add_typer(messages_app, name="messages")
 app.command("serve")(serve_command)
 
 

@@ -10,6 +10,7 @@ from gridweave.linkage.models import (
     PersonFeature,
     ReviewItem,
 )
+from gridweave.messages.models import OutboxMessage
 from gridweave.registry.models import (
     Building,
     CityComponent,
@@ -18,22 +19,36 @@ from gridweave.registry.models import (
     Person,
     Room,
 )
-from gridweave.sharing.models import Account, ApiToken, AuditEntry, AuditHead
+from gridweave.sharing.models import (
+    Account,
+    ApiToken,
+    Application,
+    AuditEntry,
+    AuditHead,
+    ConsentDecider,
+    ConsentRecord,
+    CorrectionRequest,
+)
 
 __all__ = [
     "Account",
     "ApiToken",
+    "Application",
     "Area",
     "AuditEntry",
     "AuditHead",
     "Batch",
     "Building",
     "CityComponent",
+    "ConsentDecider",
+    "ConsentRecord",
+    "CorrectionRequest",
     "GoldenMerge",
     "Household",
     "LegalEntity",
     "LinkDecision",
     "LinkageRun",
+    "OutboxMessage",
     "Person",
     "PersonBlockKey",
     "PersonFeature",

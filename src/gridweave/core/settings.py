@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, ge=1, description="failed logins before a lockout")
     lockout_minutes: int = Field(15, ge=1, description="how long a locked account stays locked")
     audit_hash: Literal["sha256", "sm3"] = Field("sha256", description="the audit chain's hash")
+    message_sender: Literal["log"] = Field(
+        "log", description="how outbox messages leave: log (development: data_dir/messages.log)"
+    )
+    message_max_attempts: int = Field(8, ge=1, description="sends tried before a message is dead")
+    message_retry_seconds: int = Field(
+        30, ge=1, description="wait after a failed send, doubled on each further failure"
+    )
 
     @model_validator(mode="after")
     def _no_default_secret_outside_development(self) -> Settings:

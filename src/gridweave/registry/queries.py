@@ -231,3 +231,19 @@ def search(
             query = query.where(scope)
     query = query.order_by(table.id).limit(limit).offset(offset)
     return list(session.scalars(query))
+
+
+def household_members(session: Session, household_number: str) -> list[Person]:
+    """The people the hukou register places in one household, by id."""
+    return list(
+        session.scalars(
+            select(Person).where(Person.household_number == household_number).order_by(Person.id)
+        )
+    )
+
+
+def household_id(session: Session, household_number: str) -> int | None:
+    """The golden id of the household with this register number, if any."""
+    return session.scalar(
+        select(Household.id).where(Household.household_number == household_number)
+    )

@@ -18,7 +18,7 @@ from gridweave.areas import tree
 from gridweave.core import clock
 from gridweave.registry import queries
 from gridweave.registry.attributes import ATTRIBUTES, EntityType, Sensitivity
-from gridweave.sharing import audit, gate
+from gridweave.sharing import audit, gate, permits
 from gridweave.sharing.catalog import declared_classes
 from gridweave.sharing.errors import Refusal, SharingError, forbidden, invalid
 from gridweave.sharing.gate import Actor, Outcome, Subject
@@ -120,10 +120,14 @@ def show(
     purpose: Purpose | None,
     permits: gate.Permits,
     classes: Classes,
+    only: frozenset[str] | None = None,
 ) -> Shown:
-    """Decide every field of a record and keep what may be shown, masked where the gate says."""
+    """Decide every field of a record (or `only` these) and keep what may be shown, masked where
+    the gate says."""
     shown = Shown(subject.entity, subject.record_id, Outcome.deny)
     for name, spec in ATTRIBUTES[subject.entity].items():
+        if only is not None and name not in only:
+            continue
         declared = classes.get((subject.entity, name))
         decision = gate.decide(actor, subject, name, purpose, permits, declared)
         shown.decisions[name] = decision
@@ -139,10 +143,15 @@ def show(
     return shown
 
 
-def _event(action: str, shown: Shown, purpose: Purpose | None) -> audit.Event:
+def _event(
+    action: str, shown: Shown, purpose: Purpose | None, subject: Subject, **detail: Any
+) -> audit.Event:
     withheld = None
     if purpose is not None and purpose.confidential:
         withheld = clock.now() + timedelta(days=purpose.release_after_days)
+    if shown.entity == EntityType.household:
+        # its members when read: each sees the read in their data tracker
+        detail["members"] = sorted(subject.person_ids)
     return audit.Event(
         action,
         shown.outcome.value,
@@ -151,6 +160,7 @@ def _event(action: str, shown: Shown, purpose: Purpose | None) -> audit.Event:
         person_id=shown.id if shown.entity == EntityType.person else None,
         purpose=purpose.code if purpose else None,
         fields={k: d.outcome.value for k, d in shown.decisions.items()},
+        detail=detail or None,
         withheld_until=withheld,
     )
 
@@ -187,9 +197,14 @@ def read_record(
     entity: EntityType,
     record_id: int,
     purpose: str | None = None,
-    permits: gate.Permits = gate.NO_PERMITS,
+    only: frozenset[str] | None = None,
 ) -> Shown:
-    """One golden record through the gate; refused (and audited) if nothing of it may be shown."""
+    """One golden record through the gate; refused (and audited) if nothing of it may be shown.
+
+    The grants and consents in force for the actor's department and the record's people widen
+    what the purpose unlocks (sharing/permits.py); a single-use consent relied on is spent.
+    `only`: decide and show just these fields (the audit entry names just them).
+    """
     chosen = resolve_purpose(session, actor=actor, trail=trail, code=purpose, entity=entity)
     located = queries.get_located(session, entity, record_id)
     if located is None:
@@ -199,10 +214,19 @@ def read_record(
     # read with the record (an unplaced one sits at the root), or walked for households
     path = place.grids or (paths.root(),) if entity in AREA_READ_WITH_RECORD else paths.of(place)
     subject = Subject(entity, record.id, path, place.person_ids)
-    shown = show(actor, subject, record, chosen, permits, declared_classes(session))
-    audit.append(
-        session, actor=actor, events=[_event(f"{entity.value}.read", shown, chosen)], trail=trail
-    )
+    classes = declared_classes(session)
+    people = place.person_ids if entity == EntityType.person else frozenset()  # consents: people
+    loaded = permits.load(session, actor=actor, person_ids=people, purpose=chosen)
+    shown = show(actor, subject, record, chosen, loaded.permits, classes, only)
+    relied = permits.used(loaded, shown.decisions)
+    lost = permits.spend(session, relied)
+    if lost:  # a concurrent read spent a single-use consent first: decide again without it
+        loaded = permits.without(loaded, lost)
+        shown = show(actor, subject, record, chosen, loaded.permits, classes, only)
+        relied = [r for r in relied if r not in lost]
+    extra = {"consents": [r.id for r in relied]} if relied else {}
+    event = _event(f"{entity.value}.read", shown, chosen, subject, **extra)
+    audit.append(session, actor=actor, events=[event], trail=trail)
     if shown.outcome == Outcome.deny:
         raise _refused(shown)
     return shown
@@ -254,8 +278,7 @@ def search(
         place = where.get(record.id, queries.Place(()))
         subject = Subject(entity, record.id, paths.of(place), place.person_ids)
         shown = show(actor, subject, record, None, gate.NO_PERMITS, classes)
-        event = _event(action, shown, None)
-        event.detail = {"criteria": wanted}
+        event = _event(action, shown, None, subject, criteria=wanted)
         events.append(event)
         if shown.outcome != Outcome.deny:
             results.append(shown)

@@ -172,6 +172,7 @@ def my_accesses(db: Db, user: CurrentUser, trail: AuditTrail, lang: Lang) -> lis
         out.append(
             AccessOut(
                 at=e.at,
+                entity=e.entity_type,
                 department=e.actor_department,
                 department_label=label(department, lang),
                 role=e.actor_role,

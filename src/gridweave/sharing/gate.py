@@ -13,8 +13,10 @@ shows the value, its masked form, or nothing. Rules, in order (docs/sharing.md h
 7. sensitive → allow with a purpose the actor may name and that covers the field, else mask;
 8. restricted → allow only to an owning department with such a purpose, else mask or deny.
 
-Grants (approved applications) and consents are the extension point: `Permits` carries them,
-and a matching one counts as ownership in rules 6 and 8. Nothing issues them yet.
+A purpose that needs the person's consent (purposes.yaml `consent: true`) unlocks a field only
+with a consent of theirs for that department, field and purpose (else mask, `no_consent`).
+`Permits` carries the grants (approved applications) and consents in force, loaded by the
+service layer (sharing/permits.py): a matching one counts as ownership in rules 6 and 8.
 """
 
 from __future__ import annotations
@@ -68,16 +70,17 @@ class Grant:
 
 @dataclass(frozen=True)
 class Consent:
-    """A citizen's consent that a department may read one field of their records."""
+    """A citizen's consent that a department may read one field of their records for a purpose."""
 
     person_id: int
     department: str
     field: str
+    purpose: str
 
 
 @dataclass(frozen=True)
 class Permits:
-    """Extension point for the grants workflow and consent: what they have allowed beyond roles."""
+    """The grants and consents in force for one read (loaded by sharing/permits.py)."""
 
     grants: frozenset[Grant] = field(default_factory=frozenset)
     consents: frozenset[Consent] = field(default_factory=frozenset)
@@ -87,9 +90,17 @@ class Permits:
         if actor.department is None or purpose is None:
             return False
         wanted = Grant(actor.department, subject.entity, name, purpose.code)
-        if wanted in self.grants:
-            return True
-        return any(Consent(p, actor.department, name) in self.consents for p in subject.person_ids)
+        return wanted in self.grants or self.consented(actor, subject, name, purpose)
+
+    def consented(self, actor: Actor, subject: Subject, name: str, purpose: Purpose) -> bool:
+        """Has the person whose record this is consented to this department, field and purpose?
+        (A consent covers fields of the person record, not of their household's.)"""
+        if actor.department is None or subject.entity != EntityType.person:
+            return False
+        return any(
+            Consent(p, actor.department, name, purpose.code) in self.consents
+            for p in subject.person_ids
+        )
 
 
 NO_PERMITS = Permits()
@@ -185,11 +196,22 @@ def _staff(
         and purpose.permits(actor.role, actor.department)
         and purpose.covers(spec.name)
     )
+    via = "purpose"
+    if purposeful and purpose is not None and purpose.consent:
+        # the purpose is lawful only with the person's consent: without it, it unlocks nothing
+        purposeful = permits.consented(actor, subject, spec.name, purpose)
+        via = "consent" if purposeful else "no_consent"
     if cls == Sensitivity.sensitive and (owners is None or owns):
-        return Decision(Outcome.allow, "purpose") if purposeful else _mask("no_purpose")
+        return Decision(Outcome.allow, via) if purposeful else _mask(_why(via, "no_purpose"))
     if owns and purposeful:
-        return Decision(Outcome.allow, "purpose")
-    return _mask("restricted") if maskable else Decision(Outcome.deny, "restricted")
+        return Decision(Outcome.allow, via)
+    if maskable:
+        return _mask(_why(via, "restricted"))
+    return Decision(Outcome.deny, _why(via, "restricted"))
+
+
+def _why(via: str, otherwise: str) -> str:
+    return "no_consent" if via == "no_consent" else otherwise
 
 
 def _mask(reason: str) -> Decision:

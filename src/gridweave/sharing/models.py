@@ -1,4 +1,5 @@
-"""Tables of the sharing gate: accounts, their tokens, and the hash-chained audit log."""
+"""Tables of the sharing gate: accounts, tokens, the hash-chained audit log, and the workflows
+that widen or correct what is shared: applications (grants), consents, correction requests."""
 
 from __future__ import annotations
 
@@ -87,6 +88,7 @@ class AuditEntry(Base):
         Index("ix_audit_entry_actor", "actor_name", "seq"),
         Index("ix_audit_entry_action", "action", "seq"),
         Index("ix_audit_entry_request", "request_id"),
+        Index("ix_audit_entry_record", "entity_type", "record_id", "seq"),
     )
 
 
@@ -98,3 +100,92 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Application(Base):
+    """A department's application to read fields of a resource shared on approval (有条件共享).
+
+    Approved, it is a grant the gate honours from `valid_from` until `valid_until` or until the
+    providing department revokes it.
+    """
+
+    __tablename__ = "sharing_application"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resource: Mapped[str] = mapped_column(String(63), index=True)  # the catalog entry's name
+    provider: Mapped[str] = mapped_column(String(63), index=True)  # the source's department
+    department: Mapped[str] = mapped_column(String(40))  # the requesting department
+    requested_by: Mapped[int | None] = mapped_column(Integer)  # the requesting account
+    requested_by_name: Mapped[str] = mapped_column(String(100))  # its username (system)
+    purpose: Mapped[str] = mapped_column(String(60))
+    fields: Mapped[list[list[str]]] = mapped_column(Json)  # [[entity, attribute], …]
+    reason: Mapped[str] = mapped_column(Text)  # why the requester needs it
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12), index=True)  # pending|approved|refused|revoked
+    decided_by_name: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)  # refusal or revocation reason
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # every gated read with a purpose looks up its department's grants for that purpose
+    __table_args__ = (Index("ix_sharing_application_grants", "department", "purpose", "status"),)
+
+
+class ConsentRecord(Base):
+    """A department's request for a person's consent, and the person's (or guardian's) answer."""
+
+    __tablename__ = "consent"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(BigInteger)  # whose data
+    department: Mapped[str] = mapped_column(String(40), index=True)  # the requester
+    requested_by_name: Mapped[str] = mapped_column(String(100))
+    purpose: Mapped[str] = mapped_column(String(60))
+    fields: Mapped[list[str]] = mapped_column(Json)  # person attributes
+    reason: Mapped[str] = mapped_column(Text)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    single_use: Mapped[bool] = mapped_column(Boolean)
+    by_guardian: Mapped[bool] = mapped_column(Boolean)  # the person was under 14 when asked
+    # pending | granted | refused | revoked | spent (a single use used)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    decided_by_person: Mapped[int | None] = mapped_column(BigInteger)  # the person or guardian
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # a read for a consent purpose looks up the consents of the record's people
+    __table_args__ = (Index("ix_consent_in_force", "person_id", "department", "purpose"),)
+
+
+class ConsentDecider(Base):
+    """Who may answer a consent request: the person, or each of a child's guardians."""
+
+    __tablename__ = "consent_decider"
+
+    consent_id: Mapped[int] = mapped_column(ForeignKey("consent.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+
+
+class CorrectionRequest(Base):
+    """A resident disputes one value of their record; the department that supplied it answers."""
+
+    __tablename__ = "correction_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    attribute: Mapped[str] = mapped_column(String(60))
+    disputed_value: Mapped[str | None] = mapped_column(Text)  # the value as shown then
+    proposed_value: Mapped[str | None] = mapped_column(Text)  # what the resident says is right
+    reason: Mapped[str] = mapped_column(Text)
+    department: Mapped[str] = mapped_column(String(63), index=True)  # routed to (provenance)
+    source: Mapped[str] = mapped_column(String(63))  # the source the value came from
+    status: Mapped[str] = mapped_column(String(10), index=True)  # pending|accepted|rejected
+    corrected_value: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by_name: Mapped[str | None] = mapped_column(String(100))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

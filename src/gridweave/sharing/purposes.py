@@ -25,6 +25,7 @@ class Purpose(BaseModel):
     departments: frozenset[Department] | None = None  # limits department officers only
     fields: frozenset[str] | None = None  # what it may unmask; None: whatever the gate allows
     confidential: bool = False
+    consent: bool = False  # lawful only with the person's (or their guardian's) consent
     release_after_days: int = Field(0, ge=0)
 
     def permits(self, role: Role, department: str | None) -> bool:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 # no control characters: PostgreSQL refuses NUL in text, and none belongs in these inputs
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
@@ -92,6 +92,7 @@ class AccessOut(BaseModel):
     """One access to a resident's data, as their data tracker shows it."""
 
     at: datetime
+    entity: str | None = Field(None, description="person, or household: the resident's own")
     department: str | None
     department_label: str | None
     role: str | None
@@ -139,3 +140,108 @@ class VerificationOut(BaseModel):
 class ErrorOut(BaseModel):
     code: str
     message: str
+
+
+Text = Annotated[str, Field(min_length=1, max_length=2000, pattern=PRINTABLE)]
+FieldName = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z_]+(\.[a-z_]+)?$")]
+
+
+class ApplicationIn(BaseModel):
+    """An application for fields of a resource shared on approval."""
+
+    resource: str = Field(pattern=r"^[a-z][a-z0-9_]{1,62}$", description="a catalog entry's name")
+    purpose: str = Field(pattern=r"^[a-z_]{1,60}$")
+    fields: list[FieldName] = Field(
+        min_length=1, max_length=100, description="`attribute` or `entity.attribute`"
+    )
+    reason: Text
+    valid_from: AwareDatetime | None = Field(None, description="default: now")
+    valid_until: AwareDatetime
+
+
+class ApprovalIn(BaseModel):
+    valid_until: AwareDatetime | None = Field(
+        None, description="shorten the period asked for (default: as asked)"
+    )
+    note: str | None = Field(None, min_length=1, max_length=2000, pattern=PRINTABLE)
+
+
+class ReasonIn(BaseModel):
+    reason: Text
+
+
+class ApplicationOut(BaseModel):
+    id: int
+    resource: str
+    provider: str
+    department: str
+    requested_by: str
+    purpose: str
+    fields: list[str]
+    reason: str
+    valid_from: datetime
+    valid_until: datetime
+    status: str = Field(description="pending, approved, refused, revoked or expired")
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+    revoked_at: datetime | None
+    created_at: datetime
+
+
+class ConsentRequestIn(BaseModel):
+    person_id: int = Field(ge=1, le=2**62)
+    purpose: str = Field(pattern=r"^[a-z_]{1,60}$")
+    fields: list[FieldName] = Field(min_length=1, max_length=50)
+    reason: Text
+    valid_until: AwareDatetime
+    single_use: bool = False
+
+
+class ConsentOut(BaseModel):
+    id: int
+    person_id: int
+    department: str
+    department_label: str | None
+    requested_by: str
+    purpose: str
+    purpose_label: str | None
+    fields: list[str]
+    reason: str
+    valid_until: datetime
+    single_use: bool
+    by_guardian: bool = Field(description="asked of the person's guardians: under 14 when asked")
+    status: str = Field(description="pending, granted, refused, revoked, spent or expired")
+    decided_at: datetime | None
+    revoked_at: datetime | None
+    uses: int
+    created_at: datetime
+
+
+class CorrectionIn(BaseModel):
+    attribute: str = Field(pattern=r"^[a-z_]{1,60}$")
+    proposed_value: str | None = Field(None, min_length=1, max_length=300, pattern=PRINTABLE)
+    reason: Text
+
+
+class AcceptIn(BaseModel):
+    corrected_value: str = Field(min_length=1, max_length=300, pattern=PRINTABLE)
+    note: str | None = Field(None, min_length=1, max_length=2000, pattern=PRINTABLE)
+
+
+class CorrectionOut(BaseModel):
+    id: int
+    person_id: int
+    attribute: str
+    label: str
+    shown: str = Field(description="how the gate let the values be shown: allow, mask or deny")
+    disputed_value: str | None
+    proposed_value: str | None
+    reason: str
+    department: str
+    source: str
+    status: str = Field(description="pending, accepted or rejected")
+    corrected_value: str | None
+    answer: str | None
+    answered_at: datetime | None
+    created_at: datetime

@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from gridweave.core import clock
+from gridweave.registry import queries
 from gridweave.registry import service as registry
 from gridweave.registry.attributes import EntityType
 from gridweave.sharing import access, audit
@@ -20,6 +21,7 @@ from gridweave.sharing.models import AuditEntry
 from gridweave.sharing.roles import Role
 
 PERSON_ACTIONS = ("person.read", "person.search")
+HOUSEHOLD_ACTIONS = ("household.read", "household.search")
 
 
 def _require(session: Session, actor: Actor, trail: audit.Trail, role: Role, action: str) -> None:
@@ -81,24 +83,50 @@ def my_data(
 def my_accesses(
     session: Session, *, actor: Actor, trail: audit.Trail, limit: int = 200
 ) -> list[AuditEntry]:
-    """Every access to a resident's own data, newest first; confidential ones once released."""
+    """Every access to a resident's own data — their person record, and their household while
+    they were a member of it — newest first; confidential ones once released."""
     _require(session, actor, trail, Role.resident, "audit.tracker_read")
+    assert actor.person_id is not None  # a resident account is always bound to a person
     now = clock.now()
+    released = or_(AuditEntry.withheld_until.is_(None), AuditEntry.withheld_until <= now)
     entries = list(
         session.scalars(
             select(AuditEntry)
             .where(
                 AuditEntry.person_id == actor.person_id,
                 AuditEntry.action.in_(PERSON_ACTIONS),
-                or_(AuditEntry.withheld_until.is_(None), AuditEntry.withheld_until <= now),
+                released,
             )
             .order_by(AuditEntry.seq.desc())
             .limit(limit)
         )
     )
+    household = _household_of(session, actor.person_id)
+    if household is not None:
+        reads = session.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.entity_type == EntityType.household.value,
+                AuditEntry.record_id == household,
+                AuditEntry.action.in_(HOUSEHOLD_ACTIONS),
+                released,
+            )
+            .order_by(AuditEntry.seq.desc())
+            .limit(limit)
+        )
+        # only reads made while the resident was a member (the entry names the members then)
+        entries += [e for e in reads if actor.person_id in (e.detail or {}).get("members", ())]
+        entries = sorted(entries, key=lambda e: e.seq or 0, reverse=True)[:limit]
     event = audit.Event("audit.tracker_read", "ok", detail={"entries": len(entries)})
     audit.append(session, actor=actor, events=[event], trail=trail)
     return entries
+
+
+def _household_of(session: Session, person_id: int) -> int | None:
+    person = queries.get_record(session, EntityType.person, person_id)
+    if person is None or not person.household_number:
+        return None
+    return queries.household_id(session, person.household_number)
 
 
 def search_audit(

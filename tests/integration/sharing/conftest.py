@@ -227,3 +227,57 @@ def city(city_url: str, city_dir: Path) -> Iterator[City]:
     yield built
     client.close()
     engine.dispose()
+
+
+def add_persona(
+    city: City,
+    username: str,
+    role: Role,
+    *,
+    department: str | None = None,
+    area: str | None = None,
+    person_id: int | None = None,
+) -> str:
+    """Make one more account (an officer of another department, a guardian) and sign it in."""
+    engine = city.client.app.state.engine  # type: ignore[attr-defined]
+    with transaction(engine) as session:
+        identities.create_account(
+            session,
+            actor=identities.console_actor(Role.system_admin),
+            trail=audit.Trail(),
+            username=username,
+            display_name=username,
+            role=role,
+            password=PASSWORD,
+            department=department,
+            area_code=area,
+            person_id=person_id,
+        )
+    response = city.client.post("/auth/token", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    city.tokens[username] = response.json()["access_token"]
+    return username
+
+
+def audit_actions(city: City, **filters: Any) -> list[dict[str, Any]]:
+    """Audit entries (as the auditor sees them) matching the filters, oldest first."""
+    response = city.client.get(
+        "/audit", params={"limit": 1000, **filters}, headers=city.headers("auditor")
+    )
+    assert response.status_code == 200, response.text
+    return list(response.json())
+
+
+def outbox(city: City, event: str) -> list[dict[str, Any]]:
+    """Messages of one event in the outbox, oldest first (recipient and payload)."""
+    from gridweave.messages.models import OutboxMessage
+
+    engine = city.client.app.state.engine  # type: ignore[attr-defined]
+    with transaction(engine) as session:
+        rows = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.event == event).order_by(OutboxMessage.id)
+        )
+        return [
+            {"kind": m.recipient_kind, "to": m.recipient, "payload": m.payload, "status": m.status}
+            for m in rows
+        ]

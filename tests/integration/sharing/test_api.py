@@ -18,7 +18,7 @@ from gridweave.sharing import api as sharing_api
 from gridweave.sharing import audit, identities
 from gridweave.sharing.models import AuditEntry
 from gridweave.sharing.roles import Role
-from tests.integration.sharing.conftest import GRID_A, PASSWORD, City, TestClient
+from tests.integration.sharing.conftest import GRID_A, PASSWORD, City, TestClient, audit_actions
 
 
 @pytest.fixture
@@ -136,6 +136,24 @@ def test_the_tracker_shows_who_read_what_for_which_purpose(city: City) -> None:
     english = next(a for a in _accesses(city, "res_x", "en") if a["purpose"] == "health_follow_up")
     assert english["purpose_label"] == "health follow-up"
     assert not [a for a in _accesses(city, "res_y") if a["purpose"] == "health_follow_up"]
+
+
+def test_a_household_read_is_in_every_members_tracker(city: City) -> None:
+    read = city.get("gw_a", f"/households/{city.x.household_id}", purpose="case_handling")
+    assert read.status_code == 200
+    found = city.get("gw_a", "/households", household_number=city.x.household_number)
+    assert found.status_code == 200
+    mine = [a for a in _accesses(city, "res_x") if a["entity"] == "household"]
+    assert [a["purpose"] for a in mine[:2]] == [None, "case_handling"]  # newest first
+    assert mine[1]["role"] == "grid_worker" and mine[1]["fields"]
+    # resident Y lives in another household: none of it reaches them
+    assert not [a for a in _accesses(city, "res_y") if a["entity"] == "household"]
+    entry = next(
+        e
+        for e in audit_actions(city, action="household.read")
+        if e["record_id"] == city.x.household_id
+    )
+    assert city.x.id in entry["detail"]["members"]
 
 
 def test_a_confidential_purpose_is_withheld_until_its_release_date(city: City) -> None:

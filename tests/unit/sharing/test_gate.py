@@ -12,6 +12,7 @@ from gridweave.sharing.gate import (
     OWNERS,
     Actor,
     Consent,
+    Decision,
     Grant,
     Outcome,
     Permits,
@@ -87,7 +88,7 @@ A, M, D = Outcome.allow, Outcome.mask, Outcome.deny
         (health, X, "school", "health_follow_up", D),
         (hr, X, "insurance_months", "social_insurance_check", A),
         (civil, X, "insurance_months", "subsistence_allowance_review", D),
-        (health, X, "phone", "health_follow_up", A),
+        (health, X, "phone", "health_follow_up", M),  # needs consent: none given
         # the resident: their own record whole, nobody else's
         (resident_x, X, "citizen_id", None, A),
         (resident_x, X, "allowance_amount", None, A),
@@ -219,17 +220,43 @@ def test_a_grant_lets_another_department_read_a_field_for_that_purpose_only() ->
 def test_a_consent_lets_a_department_read_that_persons_field_only() -> None:
     p = purpose("subsistence_allowance_review")
     consent = Permits(
-        consents=frozenset({Consent(1, Department.civil_affairs, "insurance_months")})
+        consents=frozenset({Consent(1, Department.civil_affairs, "insurance_months", p.code)})
     )
     assert decide(civil, X, "insurance_months", p, consent).outcome == A
     assert decide(civil, Y, "insurance_months", p, consent).outcome == D
     assert decide(civil, X, "insurance_months", p, NO_PERMITS).outcome == D
+    # a consent names its purpose: it does not count for another
+    other = purpose("data_verification")
+    assert decide(civil, X, "insurance_months", other, consent).outcome == D
     # a purpose's field list still binds: consent does not stretch health_follow_up
+    follow_up = purpose("health_follow_up")
     health_consent = Permits(
-        consents=frozenset({Consent(1, Department.health, "insurance_months")})
+        consents=frozenset({Consent(1, Department.health, "insurance_months", follow_up.code)})
     )
-    shown = decide(health, X, "insurance_months", purpose("health_follow_up"), health_consent)
+    shown = decide(health, X, "insurance_months", follow_up, health_consent)
     assert shown.outcome != A
+
+
+def test_a_purpose_that_needs_consent_unlocks_nothing_without_one() -> None:
+    follow_up = purpose("health_follow_up")
+    assert follow_up.consent
+    assert decide(health, X, "phone", follow_up) == Decision(Outcome.mask, "no_consent")
+    assert decide(health, X, "citizen_id", follow_up) == Decision(Outcome.mask, "no_consent")
+    phone = Permits(consents=frozenset({Consent(1, Department.health, "phone", follow_up.code)}))
+    assert decide(health, X, "phone", follow_up, phone) == Decision(Outcome.allow, "consent")
+    # only the consented field, only that person, only that department
+    assert decide(health, X, "name", follow_up, phone).outcome == M
+    assert decide(health, Y, "phone", follow_up, phone).outcome == M
+    assert decide(civil, X, "phone", purpose("subsistence_allowance_review"), phone).outcome == A
+    # a consent is to the person record, not to the household it belongs to
+    household = Subject(EntityType.household, 5, PATH_A, frozenset({1}))
+    shared = Permits(
+        consents=frozenset({Consent(1, Department.health, "household_number", follow_up.code)})
+    )
+    assert not shared.consented(health, household, "household_number", follow_up)
+    assert shared.consented(health, X, "household_number", follow_up)
+    # public and internal fields never needed a purpose
+    assert decide(health, X, "sex", follow_up).outcome == decide(health, X, "sex", None).outcome
 
 
 def test_only_staff_search() -> None:

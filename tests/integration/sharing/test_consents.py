@@ -1,0 +1,236 @@
+"""Consent over HTTP on SQLite and PostgreSQL: health follow-up needs the person's consent; the
+person (or a child's guardian) grants, refuses or revokes it; the gate honours it only while in
+force, and a single use is spent once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from gridweave.core import clock
+from gridweave.core.database import transaction
+from gridweave.registry.models import Person
+from gridweave.sharing.consents import age_on
+from gridweave.sharing.roles import Role
+from tests.integration.sharing.conftest import City, add_persona, audit_actions, outbox
+
+FOLLOW_UP = "health_follow_up"
+
+
+@pytest.fixture
+def later() -> Iterator[Any]:
+    start = clock.now()
+
+    def move(by: timedelta) -> None:
+        clock.set_now(lambda: start + by)
+
+    yield move
+    clock.set_now(None)
+
+
+def _ask(city: City, person_id: int, persona: str = "health", **change: Any) -> Any:
+    body = {
+        "person_id": person_id,
+        "purpose": FOLLOW_UP,
+        "fields": ["phone", "name"],
+        "reason": "高血压患者季度随访",
+        "valid_until": (clock.now() + timedelta(days=90)).isoformat(),
+        "single_use": False,
+        **change,
+    }
+    return city.client.post("/consents", json=body, headers=city.headers(persona))
+
+
+def _answer(city: City, persona: str, consent_id: int, what: str) -> Any:
+    return city.client.post(f"/me/consents/{consent_id}/{what}", headers=city.headers(persona))
+
+
+def _phone(city: City, person_id: int) -> str:
+    """How health sees a person's phone for follow-up: whole, masked (or withheld)."""
+    response = city.get("health", f"/people/{person_id}", purpose=FOLLOW_UP)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    if "phone" in body["masked"]:
+        return "masked"
+    return "whole" if "phone" in body["values"] else "withheld"
+
+
+def test_follow_up_needs_consent_granted_and_not_revoked(city: City) -> None:
+    x = city.x
+    assert _phone(city, x.id) == "masked"
+    asked = _ask(city, x.id)
+    assert asked.status_code == 201, asked.text
+    consent = asked.json()
+    assert consent["status"] == "pending" and not consent["by_guardian"]
+    # the person is told through the outbox, and sees it in their account
+    told = [
+        m for m in outbox(city, "ConsentRequested") if m["payload"]["consent_id"] == consent["id"]
+    ]
+    assert [(m["kind"], m["to"]) for m in told] == [("person", str(x.id))]
+    assert told[0]["payload"]["schema_version"] == 1
+    mine = city.get("res_x", "/me/consents").json()
+    assert [c["id"] for c in mine] == [consent["id"]]
+    assert mine[0]["purpose_label"] == "健康随访服务"
+    assert not city.get("res_y", "/me/consents").json()
+    assert _phone(city, x.id) == "masked"  # pending is not granted
+
+    assert _answer(city, "res_y", consent["id"], "grant").status_code == 404  # not theirs
+    assert _answer(city, "health", consent["id"], "grant").status_code == 403  # not a resident
+    granted = _answer(city, "res_x", consent["id"], "grant")
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["status"] == "granted"
+    assert _phone(city, x.id) == "whole"
+    read = city.get("health", f"/people/{x.id}", purpose=FOLLOW_UP).json()
+    assert read["values"]["phone"] == x.phone and read["values"]["name"] == x.name
+    assert "citizen_id" in read["masked"]  # not consented to
+    assert _phone(city, city.y.id) == "masked"  # someone else's consent is not theirs
+    # the read is in the person's tracker, naming the purpose
+    tracked = [a for a in city.get("res_x", "/me/accesses").json() if a["purpose"] == FOLLOW_UP]
+    assert tracked and "phone" in tracked[0]["fields"]
+    again = _answer(city, "res_x", consent["id"], "grant")
+    assert again.status_code == 409 and again.json()["code"] == "wrong_status"
+
+    revoked = _answer(city, "res_x", consent["id"], "revoke")
+    assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
+    assert _phone(city, x.id) == "masked"
+    events = [m["payload"]["status"] for m in outbox(city, "ConsentRevoked")]
+    assert events[-1] == "revoked"
+    assert outbox(city, "ConsentGranted")[-1]["to"] == "health"
+    actions = [e["action"] for e in audit_actions(city, person_id=x.id)]
+    for action in ("consent.requested", "consent.granted", "consent.revoked"):
+        assert action in actions
+    assert city.get("auditor", "/audit/verify").json()["ok"]
+
+
+def test_a_refused_request_unlocks_nothing(city: City) -> None:
+    consent = _ask(city, city.x.id).json()
+    assert _answer(city, "res_x", consent["id"], "refuse").json()["status"] == "refused"
+    assert _phone(city, city.x.id) == "masked"
+    assert _answer(city, "res_x", consent["id"], "grant").status_code == 409
+    assert outbox(city, "ConsentRefused")[-1]["payload"]["consent_id"] == consent["id"]
+
+
+def test_a_single_use_is_spent_by_one_read(city: City) -> None:
+    consent = _ask(city, city.x.id, single_use=True).json()
+    _answer(city, "res_x", consent["id"], "grant")
+    assert _phone(city, city.x.id) == "whole"
+    assert _phone(city, city.x.id) == "masked"
+    seen = next(c for c in city.get("health", "/consents").json() if c["id"] == consent["id"])
+    assert seen["status"] == "spent" and seen["uses"] == 1
+    used = [e for e in audit_actions(city, person_id=city.x.id, action="person.read")]
+    assert any((e["detail"] or {}).get("consents") == [consent["id"]] for e in used)
+    assert _answer(city, "res_x", consent["id"], "revoke").status_code == 409
+
+
+def test_concurrent_reads_spend_a_single_use_once(city: City) -> None:
+    consent = _ask(city, city.x.id, single_use=True).json()
+    _answer(city, "res_x", consent["id"], "grant")
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        seen = list(pool.map(lambda _: _phone(city, city.x.id), range(6)))
+    assert sorted(seen) == ["masked"] * 5 + ["whole"]
+    mine = next(c for c in city.get("health", "/consents").json() if c["id"] == consent["id"])
+    assert mine["uses"] == 1
+
+
+def test_a_consent_expires(city: City, later: Any) -> None:
+    until = clock.now() + timedelta(hours=2)
+    consent = _ask(city, city.x.id, valid_until=until.isoformat()).json()
+    later(timedelta(minutes=1))
+    _answer(city, "res_x", consent["id"], "grant")
+    assert _phone(city, city.x.id) == "whole"
+    later(timedelta(hours=2, seconds=1))
+    assert _phone(city, city.x.id) == "masked"
+    assert city.get("res_x", "/me/consents").json()[0]["status"] == "expired"
+    later(timedelta(minutes=2))  # still in force: end it so later tests start clean
+    assert _answer(city, "res_x", consent["id"], "revoke").status_code == 200
+
+
+def _child_with_guardians(city: City) -> tuple[int, list[int]]:
+    """A child under 14 in the hukou register, and the adults the register makes its guardians."""
+    engine = city.client.app.state.engine  # type: ignore[attr-defined]
+    today = clock.now().date()
+    with transaction(engine) as session:
+        children = session.scalars(
+            select(Person)
+            .where(
+                Person.relation_to_head == "child", Person.birth_date > date(today.year - 14, 1, 1)
+            )
+            .order_by(Person.id)
+        ).all()
+        for child in children:
+            assert child.birth_date is not None
+            if age_on(child.birth_date, today) >= 14:
+                continue
+            parents = session.scalars(
+                select(Person.id).where(
+                    Person.household_number == child.household_number,
+                    Person.relation_to_head.in_(["head", "spouse"]),
+                )
+            ).all()
+            if parents:
+                return child.id, sorted(parents)
+    raise AssertionError("the synthetic city has no child with a registered parent")
+
+
+def test_a_guardian_decides_for_a_child_under_14(city: City) -> None:
+    child, parents = _child_with_guardians(city)
+    add_persona(city, "child_c", Role.resident, person_id=child)
+    add_persona(city, "parent_p", Role.resident, person_id=parents[0])
+    asked = _ask(city, child)
+    assert asked.status_code == 201, asked.text
+    consent = asked.json()
+    assert consent["by_guardian"]
+    told = [
+        m["to"]
+        for m in outbox(city, "ConsentRequested")
+        if m["payload"]["consent_id"] == consent["id"]
+    ]
+    assert told == [str(p) for p in parents]  # every guardian, not the child
+    # the child sees the request about them, but may not answer it
+    assert [c["id"] for c in city.get("child_c", "/me/consents").json()] == [consent["id"]]
+    assert _answer(city, "child_c", consent["id"], "grant").status_code == 404
+    granted = _answer(city, "parent_p", consent["id"], "grant")
+    assert granted.status_code == 200, granted.text
+    assert _phone(city, child) in ("whole", "withheld")  # a child may have no phone of its own
+    name = city.get("health", f"/people/{child}", purpose=FOLLOW_UP).json()
+    assert "name" not in name["masked"]
+    entry = audit_actions(city, person_id=child, action="consent.granted")[-1]
+    assert entry["actor_name"] == "parent_p" and entry["detail"]["by_guardian"]
+
+
+def test_what_cannot_be_asked_is_refused_clearly(city: City) -> None:
+    engine = city.client.app.state.engine  # type: ignore[attr-defined]
+    with transaction(engine) as session:
+        # a migrant child: not in the hukou register, so no guardian is known
+        orphan = session.scalar(
+            select(Person.id)
+            .where(Person.relation_to_head.is_(None), Person.birth_date > date(2014, 1, 1))
+            .order_by(Person.id)
+        )
+    if orphan is not None:
+        refused = _ask(city, orphan)
+        assert (refused.status_code, refused.json()["code"]) == (409, "no_guardian")
+    cases = [
+        ({"purpose": "police_investigation"}, 400, "unknown_purpose"),
+        ({"fields": ["school"]}, 400, "purpose_does_not_cover"),
+        ({"fields": ["shoe_size"]}, 400, "unknown_field"),
+        ({"valid_until": (clock.now() - timedelta(days=1)).isoformat()}, 400, "invalid_period"),
+    ]
+    for change, status, code in cases:
+        response = _ask(city, city.x.id, **change)
+        assert (response.status_code, response.json()["code"]) == (status, code), change
+    assert _ask(city, 999_999_999).json()["code"] == "not_found"
+    police = _ask(city, city.x.id, "police", purpose="police_investigation")
+    assert police.json()["code"] == "consent_not_needed"
+    assert _ask(city, city.x.id, "gw_a").status_code == 403
+    assert city.get("police", "/me/consents").status_code == 403
+    # the department sees only its own requests
+    assert all(c["department"] == "health" for c in city.get("health", "/consents").json())
+    assert city.get("police", "/consents").json() == []
+    assert city.get("res_x", "/consents").status_code == 403
+    assert city.get("res_x", "/applications").status_code == 403

@@ -1,0 +1,114 @@
+"""Correction requests over HTTP on SQLite and PostgreSQL: a resident disputes a value, the
+department that supplied it (by provenance) sees it in its inbox through the gate and answers,
+and the resident sees the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.integration.sharing.conftest import City, audit_actions, outbox
+
+
+def _dispute(city: City, attribute: str, persona: str = "res_x", **change: Any) -> Any:
+    body = {"attribute": attribute, "reason": "号码已更换", **change}
+    return city.client.post("/me/corrections", json=body, headers=city.headers(persona))
+
+
+def _supplier(city: City, persona: str, attribute: str) -> str:
+    """The department whose source supplied this value of the resident's record (/me/data)."""
+    data = city.get(persona, "/me/data").json()
+    return next(p["source"] for p in data["provenance"] if p["attribute"] == attribute)
+
+
+def test_a_correction_goes_to_the_supplier_and_the_resident_sees_the_answer(city: City) -> None:
+    source = _supplier(city, "res_x", "phone")
+    assert source == "health_population"  # the synthetic city: X's phone came from health
+    made = _dispute(city, "phone", proposed_value="13900001111")
+    assert made.status_code == 201, made.text
+    request = made.json()
+    assert request["department"] == "health" and request["source"] == source
+    assert request["status"] == "pending" and request["disputed_value"] == city.x.phone
+    told = outbox(city, "CorrectionRequested")[-1]
+    assert (told["kind"], told["to"]) == ("department", "health")
+    assert city.x.phone not in str(told["payload"])  # messages carry no values
+    again = _dispute(city, "phone")
+    assert again.status_code == 409 and again.json()["code"] == "already_pending"
+
+    # only the supplying department has it in its inbox, with the values through the gate
+    assert city.get("police", "/corrections").json() == []
+    inbox = city.get("health", "/corrections").json()
+    item = next(i for i in inbox if i["id"] == request["id"])
+    assert item["shown"] == "allow"
+    assert item["disputed_value"] == city.x.phone and item["proposed_value"] == "13900001111"
+    # the pending request opens that one value to that department, for that purpose only
+    read = city.get("health", f"/people/{city.x.id}", purpose="data_correction").json()
+    assert read["values"]["phone"] == city.x.phone
+    assert "name" in read["masked"] and "citizen_id" in read["masked"]
+    assert (
+        "phone"
+        in city.get("police", f"/people/{city.x.id}", purpose="data_correction").json()["masked"]
+    )
+    tracked = [a for a in city.get("res_x", "/me/accesses").json() if a["department"] == "health"]
+    assert any(a["purpose"] == "data_correction" for a in tracked)
+
+    wrong = city.client.post(
+        f"/corrections/{request['id']}/accept",
+        json={"corrected_value": "13900001111"},
+        headers=city.headers("police"),
+    )
+    assert wrong.status_code == 404
+    accepted = city.client.post(
+        f"/corrections/{request['id']}/accept",
+        json={"corrected_value": "13900001111", "note": "已在本系统更正"},
+        headers=city.headers("health"),
+    )
+    assert accepted.status_code == 200, accepted.text
+    mine = next(c for c in city.get("res_x", "/me/corrections").json() if c["id"] == request["id"])
+    assert mine["status"] == "accepted"
+    assert mine["corrected_value"] == "13900001111" and mine["answer"] == "已在本系统更正"
+    assert outbox(city, "CorrectionAccepted")[-1]["to"] == str(city.x.id)
+    # answered: the value is closed to that department's correction purpose again
+    read = city.get("health", f"/people/{city.x.id}", purpose="data_correction").json()
+    assert "phone" in read["masked"]
+    twice = city.client.post(
+        f"/corrections/{request['id']}/reject", json={"reason": "x"}, headers=city.headers("health")
+    )
+    assert twice.status_code == 409
+    actions = {e["action"] for e in audit_actions(city, person_id=city.x.id)}
+    assert {"correction.requested", "correction.accepted"} <= actions
+
+
+def test_a_rejected_correction_says_why(city: City) -> None:
+    made = _dispute(city, "name", proposed_value="王小明", reason="户口本上的名字不同")
+    assert made.status_code == 201, made.text
+    request = made.json()
+    assert request["department"] == "public_security"
+    rejected = city.client.post(
+        f"/corrections/{request['id']}/reject",
+        json={"reason": "与户籍登记一致，请携户口簿到派出所核实"},
+        headers=city.headers("police"),
+    )
+    assert rejected.status_code == 200, rejected.text
+    mine = next(c for c in city.get("res_x", "/me/corrections").json() if c["id"] == request["id"])
+    assert mine["status"] == "rejected" and mine["answer"].startswith("与户籍登记一致")
+    assert mine["corrected_value"] is None
+    assert outbox(city, "CorrectionRejected")[-1]["payload"]["status"] == "rejected"
+    assert city.get("police", "/corrections", status="rejected").json()[0]["id"] == request["id"]
+
+
+def test_what_cannot_be_disputed_is_refused_clearly(city: City) -> None:
+    data = city.get("res_y", "/me/data").json()
+    sourced = {p["attribute"] for p in data["provenance"] if p["source"]}
+    unsourced = next(a for a in ("death_date", "school", "allowance_amount") if a not in sourced)
+    none = _dispute(city, unsourced, "res_y")
+    assert (none.status_code, none.json()["code"]) == (409, "no_source")
+    assert _dispute(city, "shoe_size").json()["code"] == "unknown_field"
+    assert _dispute(city, "phone", reason="").status_code == 422
+    assert _dispute(city, "phone", "police").status_code == 403
+    assert city.get("res_x", "/corrections").status_code == 403
+    english = city.client.post(
+        "/me/corrections",
+        json={"attribute": unsourced, "reason": "x"},
+        headers=city.headers("res_y", **{"Accept-Language": "en"}),
+    )
+    assert "no value of" in english.json()["message"]
