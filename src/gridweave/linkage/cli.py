@@ -14,6 +14,7 @@ from gridweave.core.database import transaction
 from gridweave.core.runtime import Runtime
 from gridweave.linkage import reports, review
 from gridweave.linkage.config import load_config
+from gridweave.linkage.entities import EntityLinkReport, link_entities
 from gridweave.linkage.evaluate import Quality, read_truth
 from gridweave.linkage.service import (
     LinkReport,
@@ -43,7 +44,8 @@ def link_command(
         Path | None, typer.Option(help="truth/records.csv: print pairwise precision/recall/F1")
     ] = None,
 ) -> None:
-    """Link person source records into golden people (incremental unless --full)."""
+    """Link source records into golden records: people (incremental unless --full), then legal
+    entities, buildings and rooms without a key, by name and address."""
     rt: Runtime = ctx.obj
     settings = load_config(config)
     truth = read_truth(evaluate) if evaluate else None
@@ -56,6 +58,11 @@ def link_command(
             progress=lambda message: status.update(message),
         )
     print_report(rt.console, report)
+    with rt.console.status("linking legal entities, buildings and rooms …") as status:
+        entity_reports = link_entities(
+            rt.engine, actor=actor(), progress=lambda message: status.update(message)
+        )
+    print_entity_reports(rt.console, entity_reports)
     if truth is not None:
         with transaction(rt.engine) as session:
             print_quality(rt.console, reports.evaluate_links(session, truth))
@@ -77,6 +84,24 @@ def print_report(console: Console, report: LinkReport) -> None:
         f" rewritten {report.golden_updated:,}, merged away {report.merges:,}"
     )
     console.print("  time: " + " · ".join(f"{k} {v:.1f}s" for k, v in report.timings.items()))
+
+
+def print_entity_reports(console: Console, reports: list[EntityLinkReport]) -> None:
+    table = Table(
+        "entity", "run", "records", "new", "without key", "linked", "to review", "still without"
+    )
+    for r in reports:
+        table.add_row(
+            r.entity_type,
+            f"{r.mode} {r.run_id}",
+            f"{r.records_in:,}",
+            f"{r.records_new:,}",
+            f"{r.waiting:,}",
+            f"{r.auto_links:,}",
+            f"{r.review_items:,}",
+            f"{r.left_waiting:,}",
+        )
+    console.print(table)
 
 
 def print_quality(console: Console, qualities: list[Quality]) -> None:
@@ -101,13 +126,20 @@ def list_command(
     ctx: typer.Context,
     status: Annotated[str, typer.Option(help="open, accepted, rejected or all")] = "open",
     kind: Annotated[str | None, typer.Option(help="uncertain or id_conflict")] = None,
+    entity: Annotated[
+        str, typer.Option(help="person, legal_entity, building, room or all")
+    ] = "person",
     limit: Annotated[int, typer.Option(min=1)] = 50,
 ) -> None:
     """Review items, most likely first: the two records of each."""
     rt: Runtime = ctx.obj
     with transaction(rt.engine) as session:
         views, total = review.list_items(
-            session, status=None if status == "all" else status, kind=kind, limit=limit
+            session,
+            status=None if status == "all" else status,
+            kind=kind,
+            entity_type=None if entity == "all" else entity,
+            limit=limit,
         )
         table = Table("id", "kind", "p", "status", "record", "other record")
         for v in views:
@@ -126,7 +158,8 @@ def list_command(
 
 def _brief(r: review.RecordView) -> str:
     v = r.values
-    parts = [v.get("name"), v.get("birth_date"), v.get("citizen_id"), v.get("phone")]
+    parts = [v.get("name"), v.get("birth_date"), v.get("citizen_id"), v.get("credit_code")]
+    parts += [v.get("phone"), v.get("address"), v.get("operating_address")]
     return f"{r.source} #{r.record_id} → {r.golden_id}: " + " ".join(str(p) for p in parts if p)
 
 
