@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 from gridweave.core import clock
 from gridweave.core.bulk import bulk_insert
 from gridweave.core.database import transaction
+from gridweave.core.errors import GridweaveError
 from gridweave.linkage import store
 from gridweave.linkage.models import LinkageRun, ReviewItem
 from gridweave.linkage.organisations import DEFAULT_PLACES, judge, name_keys
-from gridweave.linkage.places import judge_place, place_keys
-from gridweave.registry.attributes import EntityType
+from gridweave.linkage.places import WILD, judge_place, place_keys
+from gridweave.registry.attributes import EntityType, key_attribute
 from gridweave.registry.service import rebuild_linked, source_priorities
 
 ENTITY_TYPES = ("legal_entity", "building", "room")
@@ -202,8 +203,9 @@ def _organisation_keys(
     for attr in ADDRESS_ATTRIBUTES["legal_entity"]:
         keys = place_keys(row.get(attr), "building")
         stored.extend(f"a|{k}" for k in keys.stored)
-        if keys.probe:
-            addresses.add(f"a|{keys.probe}")
+        # the same building, whether or not either side wrote the district: an address only
+        # confirms or contradicts a name here, it never finds a candidate by itself
+        addresses.update(f"a|{k}" for k in keys.stored if k.startswith(f"{WILD}|"))
     return stored, probes, addresses
 
 
@@ -378,15 +380,22 @@ def apply_decision(session: Session, *, item: ReviewItem, accept: bool) -> None:
     from that golden record in every later run (the link decision) and unlinks it if it was.
     """
     entity = EntityType(item.entity_type)
-    golden = {
-        i: g
-        for i, g in session.connection()
+    rows = (
+        session.connection()
         .exec_driver_sql(
-            "SELECT id, golden_id FROM source_record"
+            "SELECT id, golden_id, entity_key FROM source_record"
             f" WHERE id IN ({int(item.record_id)}, {int(item.other_id)})"
         )
         .all()
-    }
+    )
+    golden = {i: g for i, g, _ in rows}
+    keys = {i: k for i, _, k in rows}
+    if accept and keys.get(item.record_id) and keys.get(item.other_id) != keys[item.record_id]:
+        raise GridweaveError(
+            f"record {item.record_id} carries its own valid {key_attribute(entity).name}"
+            f" ({keys[item.record_id]}): it cannot join another {entity.value}",
+            hint="two valid keys are two golden records; reject the item",
+        )
     mine, theirs = golden.get(item.record_id), golden.get(item.other_id)
     if accept and theirs is not None and mine != theirs:
         target: int | None = theirs

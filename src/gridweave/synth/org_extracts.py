@@ -17,15 +17,16 @@ import opencc
 import polars as pl
 
 from gridweave.synth import faults as f
-from gridweave.synth import ids
+from gridweave.synth import ids, pools
 from gridweave.synth import spelling as sp
 from gridweave.synth.common import ascii_rows, pick, weighted
 from gridweave.synth.population import City
 
 TAX_SHARE = 0.7  # active enterprises and individual businesses the extract holds
 # How the bureau writes a name (weights): as registered, 有限责任公司, （深圳） moved into brackets,
-# spaces between its words, traditional characters, without 深圳市, 公司 without 有限.
-NAME_VARIANTS = (0.45, 0.15, 0.1, 0.08, 0.07, 0.1, 0.05)
+# spaces between its words, traditional characters, without 深圳市, 公司 without 有限, and one
+# character of the brand mistyped (a typo no normalisation can undo: the record stays unlinked).
+NAME_VARIANTS = (0.43, 0.15, 0.1, 0.08, 0.07, 0.1, 0.05, 0.02)
 CODE_BLANK_RATE = 0.12  # no number on the row
 LEGACY_NUMBER_RATE = 0.08  # an old 15-digit tax registration number (440303 + organisation code)
 BRANCH_RATE = 0.05  # companies with a branch registered as a taxpayer of its own
@@ -70,12 +71,27 @@ def respell_names(names: pl.Series, variant: np.ndarray) -> pl.Series:
         .otherwise(n)
     )
     spelled = frame.select(out).to_series()
+    typo = np.flatnonzero(variant == 7)
+    if len(typo):
+        chosen = spelled.gather(typo).to_list()
+        wrong = [_mistype(s, int(i)) for i, s in zip(typo, chosen, strict=True)]
+        spelled = spelled.scatter(typo, wrong)
     traditional = np.flatnonzero(variant == 4)
     if len(traditional):
         cc = _to_traditional()
         chosen = spelled.gather(traditional).to_list()
         spelled = spelled.scatter(traditional, [cc.convert(s) for s in chosen])
     return spelled
+
+
+def _mistype(name: str, salt: int) -> str:
+    """`name` with the first character of its brand (after the places) replaced by another."""
+    at = len("深圳市罗湖区") if name.startswith("深圳市罗湖区") else len("深圳市")
+    chars = tuple(dict.fromkeys(pools.BRAND_CHARS))
+    wrong = chars[(chars.index(name[at]) + 1 + salt) % len(chars)] if name[at] in chars else "新"
+    if wrong == name[at]:
+        wrong = chars[(chars.index(wrong) + 1) % len(chars)]
+    return name[:at] + wrong + name[at + 1 :]
 
 
 def _numbers(rng: np.random.Generator, codes: pl.Series) -> pl.Series:
