@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from gridweave.ingest.cleaning import clean_name
 
@@ -55,6 +56,7 @@ class NameKeys:
     branch: str | None  # the branch part (罗湖分公司), None for a head office or single entity
 
 
+@lru_cache(maxsize=1 << 16)
 def name_keys(raw: str | None, places: tuple[str, ...] = DEFAULT_PLACES) -> NameKeys:
     """The exact and loose keys of a legal entity's name, and its branch part if any."""
     name = clean_name(raw)  # NFKC (full-width → half-width), traditional → simplified

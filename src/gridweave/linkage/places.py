@@ -11,7 +11,7 @@ place: a wrong join is worse than a missed one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import opencc
 
@@ -33,6 +33,7 @@ class PlaceKeys:
     probe: str | None
 
 
+@lru_cache(maxsize=1 << 16)  # a register repeats addresses (registered = operating address)
 def place_keys(raw: str | None, entity: str) -> PlaceKeys:
     """The keys of an address as a room's (entity "room") or a building's ("building").
 
@@ -47,17 +48,16 @@ def place_keys(raw: str | None, entity: str) -> PlaceKeys:
         return PlaceKeys((), None)
     district = addr.district or WILD
     parts = [district, addr.road, addr.number, addr.building or ""]
-    districts = {district, WILD}
+    districts = dict.fromkeys((district, WILD))  # one of them when there is no district
     if entity == "room":
         unit = addr.unit or WILD
-        stored = {
-            "|".join([d, *parts[1:], u, addr.room or ""]) for d in districts for u in {unit, WILD}
-        }
+        units = dict.fromkeys((unit, WILD))
+        stored = ["|".join([d, *parts[1:], u, addr.room or ""]) for d in districts for u in units]
         probe = "|".join([*parts, unit, addr.room or ""])
     else:
-        stored = {"|".join([d, *parts[1:]]) for d in districts}
+        stored = ["|".join([d, *parts[1:]]) for d in districts]
         probe = "|".join(parts)
-    return PlaceKeys(tuple(sorted(stored)), probe)
+    return PlaceKeys(tuple(stored), probe)
 
 
 @dataclass(frozen=True)
