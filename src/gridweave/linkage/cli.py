@@ -88,7 +88,15 @@ def print_report(console: Console, report: LinkReport) -> None:
 
 def print_entity_reports(console: Console, reports: list[EntityLinkReport]) -> None:
     table = Table(
-        "entity", "run", "records", "new", "without key", "linked", "to review", "still without"
+        "entity",
+        "run",
+        "records",
+        "new",
+        "without key",
+        "linked",
+        "to review",
+        "still without",
+        "s",
     )
     for r in reports:
         table.add_row(
@@ -100,6 +108,7 @@ def print_entity_reports(console: Console, reports: list[EntityLinkReport]) -> N
             f"{r.auto_links:,}",
             f"{r.review_items:,}",
             f"{r.left_waiting:,}",
+            f"{r.seconds:.1f}",
         )
     console.print(table)
 
@@ -177,7 +186,7 @@ def show_command(ctx: typer.Context, item_id: Annotated[int, typer.Argument()]) 
         table = Table(
             "", f"{v.left.source} {v.left.record_key}", f"{v.right.source} {v.right.record_key}"
         )
-        table.add_row("golden person", str(v.left.golden_id), str(v.right.golden_id))
+        table.add_row(f"golden {v.item.entity_type}", str(v.left.golden_id), str(v.right.golden_id))
         for name in sorted(set(v.left.values) | set(v.right.values)):
             a, b = v.left.values.get(name), v.right.values.get(name)
             mark = "" if a is None or b is None else ("=" if a == b else "≠")
@@ -191,7 +200,7 @@ def accept_command(
     item_id: Annotated[int, typer.Argument()],
     note: Annotated[str | None, typer.Option()] = None,
 ) -> None:
-    """One person: link the two records (their golden people merge now)."""
+    """One person (or legal entity, room…): link the two records now."""
     _decide(ctx, item_id, True, note)
 
 
@@ -201,7 +210,7 @@ def reject_command(
     item_id: Annotated[int, typer.Argument()],
     note: Annotated[str | None, typer.Option()] = None,
 ) -> None:
-    """Two people: never link the two records."""
+    """Two people (or legal entities, rooms…): never link the two records."""
     _decide(ctx, item_id, False, note)
 
 
@@ -209,9 +218,10 @@ def _decide(ctx: typer.Context, item_id: int, accept: bool, note: str | None) ->
     rt: Runtime = ctx.obj
     with transaction(rt.engine) as session:
         v = review.decide(session, item_id=item_id, accept=accept, actor=actor(), note=note)
+    kind = v.item.entity_type
     rt.console.print(
-        f"review item {item_id} {v.item.status}: records {v.left.record_id} → person"
-        f" {v.left.golden_id}, {v.right.record_id} → person {v.right.golden_id}"
+        f"review item {item_id} {v.item.status}: records {v.left.record_id} → {kind}"
+        f" {v.left.golden_id}, {v.right.record_id} → {kind} {v.right.golden_id}"
     )
 
 
