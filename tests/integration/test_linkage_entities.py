@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from gridweave.core.database import transaction
+from gridweave.core.errors import GridweaveError
 from gridweave.ingest.cleaning.credit_code import check_char
 from gridweave.ingest.service import ingest_file
 from gridweave.linkage import review
-from gridweave.linkage.entities import link_entities
+from gridweave.linkage.entities import link_entities, unlink
 from gridweave.linkage.models import ReviewItem
 from gridweave.linkage.reports import links
 from gridweave.registry.models import LegalEntity, Room
@@ -278,3 +279,23 @@ def test_the_synthetic_city_links_entities_and_rooms_without_a_false_link(
         (pl.col("source") == "housing_rentals") & (pl.col("entity_type") == "room")
     )
     assert rentals["golden_id"].null_count() == 0
+
+
+def test_a_wrong_link_is_undone_and_stays_undone(engine: Engine, tmp_path: Path) -> None:
+    _register_entities(engine, tmp_path)
+    _tax(engine, tmp_path, [("T1", None, "方锦广告（深圳）有限公司", AT)])
+    link_entities(engine, actor="test")
+    head = _golden_id(engine, HEAD)
+    with transaction(engine) as session:
+        record = links(session, "legal_entity").filter(pl.col("record_key") == "T1")
+        record_id = int(record["record_id"][0])
+        assert record["golden_id"][0] == head
+        assert unlink(session, record_id=record_id, actor="steward", note="another firm") == head
+        entity = session.get(LegalEntity, head)
+        assert entity is not None and entity.sources == 1
+    link_entities(engine, actor="test")
+    assert _golden(engine, "legal_entity")["T1"] is None
+    with transaction(engine) as session:
+        keyed = links(session, "legal_entity").filter(pl.col("golden_id") == head)
+        with pytest.raises(GridweaveError, match="its own valid key"):
+            unlink(session, record_id=int(keyed["record_id"][0]), actor="steward")

@@ -14,7 +14,7 @@ from gridweave.core.database import transaction
 from gridweave.core.runtime import Runtime
 from gridweave.linkage import reports, review
 from gridweave.linkage.config import load_config
-from gridweave.linkage.entities import EntityLinkReport, link_entities
+from gridweave.linkage.entities import EntityLinkReport, link_entities, unlink
 from gridweave.linkage.evaluate import Quality, read_truth
 from gridweave.linkage.service import (
     LinkReport,
@@ -240,6 +240,19 @@ def split_command(
             session, golden_id=golden_id, record_ids=ids, actor=actor(), note=note
         )
     rt.console.print(f"records {ids} moved from person {golden_id} to new person {new_id}")
+
+
+@review_app.command("unlink")
+def unlink_command(
+    ctx: typer.Context,
+    record: Annotated[int, typer.Argument(help="a legal entity, building or room source record")],
+    note: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Undo a wrong link of a record without a key: out of its golden record, kept apart."""
+    rt: Runtime = ctx.obj
+    with transaction(rt.engine) as session:
+        left = unlink(session, record_id=record, actor=actor(), note=note)
+    rt.console.print(f"record {record} taken out of {left}; later runs keep it apart from it")
 
 
 @review_app.command("conflicts")

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from gridweave.core import clock
 from gridweave.core.bulk import bulk_insert
 from gridweave.core.database import transaction
-from gridweave.core.errors import GridweaveError
+from gridweave.core.errors import GridweaveError, NotFound
 from gridweave.linkage import store
-from gridweave.linkage.models import LinkageRun, ReviewItem
+from gridweave.linkage.models import LinkageRun, LinkDecision, ReviewItem
 from gridweave.linkage.organisations import DEFAULT_PLACES, judge, name_keys
 from gridweave.linkage.places import WILD, judge_place, place_keys
 from gridweave.registry.attributes import EntityType, key_attribute
@@ -412,3 +412,66 @@ def apply_decision(session: Session, *, item: ReviewItem, accept: bool) -> None:
     rebuild_linked(
         session, entity=entity, golden_ids=touched, priorities=source_priorities(session)
     )
+
+
+def unlink(session: Session, *, record_id: int, actor: str, note: str | None = None) -> int:
+    """Take a legal entity, building or room record without a valid key out of the golden
+    record it was linked to (a wrong link), and keep it apart from that one in later runs.
+
+    Returns the golden id it left. A record with a valid key belongs to its key's golden record.
+    """
+    row = (
+        session.connection()
+        .exec_driver_sql(
+            "SELECT entity_type, entity_key, golden_id FROM source_record"
+            f" WHERE id = {int(record_id)}"
+        )
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no source record {record_id}")
+    entity_type, key, golden = row
+    if entity_type not in ENTITY_TYPES:
+        raise GridweaveError(
+            f"record {record_id} is a {entity_type}",
+            hint="`gridweave review split` takes people's records out of a golden person",
+        )
+    if key is not None:
+        raise GridweaveError(
+            f"record {record_id} carries its own valid key {key}: it belongs to that {entity_type}"
+        )
+    if golden is None:
+        raise GridweaveError(f"record {record_id} is not linked to any {entity_type}")
+    anchor = (
+        session.connection()
+        .exec_driver_sql(
+            f"SELECT min(id) FROM source_record WHERE entity_type = '{entity_type}'"
+            f" AND golden_id = {int(golden)} AND entity_key IS NOT NULL"
+        )
+        .scalar()
+    )
+    if anchor is None:  # a golden record is made for a key, so one of its records carries it
+        raise GridweaveError(f"{entity_type} {golden} has no record with its key")
+    session.add(
+        LinkDecision(
+            entity_type=entity_type,
+            record_id=record_id,
+            other_id=int(anchor),
+            decision="keep_apart",
+            origin="split",
+            decided_by=actor,
+            decided_at=clock.now(),
+            note=note,
+        )
+    )
+    session.connection().exec_driver_sql(
+        f"UPDATE source_record SET golden_id = NULL WHERE id = {int(record_id)}"
+    )
+    rebuild_linked(
+        session,
+        entity=EntityType(entity_type),
+        golden_ids=[int(golden)],
+        priorities=source_priorities(session),
+    )
+    session.flush()
+    return int(golden)
