@@ -67,10 +67,17 @@ def link_entities(
     places: tuple[str, ...] = DEFAULT_PLACES,
     progress: Progress | None = None,
 ) -> list[EntityLinkReport]:
-    """Link the uncoded legal entity, building and room records, in one transaction."""
+    """Link the uncoded legal entity, building and room records, in one transaction.
+
+    `places`: the place names a legal entity's name may carry in brackets or lead with without
+    naming another entity (a city other than Shenzhen passes its own).
+    """
     unknown = [t for t in entity_types if t not in ENTITY_TYPES]
     if unknown:
-        raise ValueError(f"cannot link {unknown} by name or address; known: {ENTITY_TYPES}")
+        raise GridweaveError(
+            f"cannot link {', '.join(unknown)} by name or address",
+            hint=f"known: {', '.join(ENTITY_TYPES)}; people are linked by `link_people`",
+        )
     say = progress or (lambda _: None)
     with transaction(engine) as session:
         if session.connection().dialect.name == "postgresql":

@@ -17,15 +17,15 @@ from functools import lru_cache
 from gridweave.ingest.cleaning import clean_name
 
 # Places a department may put in front of a name, or in brackets inside it, without naming
-# another entity. A city sets its own (province, city, its districts) in the linkage config.
+# another entity. A city passes its own (province, city, districts) to entities.link_entities.
 DEFAULT_PLACES = (
     "中国", "广东省", "广东", "深圳市", "深圳", "罗湖区", "罗湖", "福田区", "福田", "南山区",
     "南山", "宝安区", "宝安", "龙岗区", "龙岗", "盐田区", "盐田", "龙华区", "龙华", "坪山区",
     "坪山", "光明区", "光明", "大鹏新区", "大鹏",
 )  # fmt: skip
-# Only these lead: a district prefix (深圳市罗湖区…) stays, as shops of one brand in two
-# districts are two entities.
-LEADING_PLACES = ("中国", "广东省", "广东", "深圳市")
+# Only the country, provinces and cities of `places` are dropped where they lead the name: a
+# district prefix (深圳市罗湖区…) stays, as shops of one brand in two districts are two entities.
+LEADING = ("中国", "省", "市")
 # Suffixes that make a record a branch (分支机构), not the entity it belongs to.
 BRANCH_WORDS = (
     "分公司", "分店", "分厂", "分行", "支行", "分理处", "营业部", "营业厅", "办事处", "分部",
@@ -80,7 +80,9 @@ def name_keys(raw: str | None, places: tuple[str, ...] = DEFAULT_PLACES) -> Name
     s = s.replace("(", "").replace(")", "")
     for long, short in LEGAL_FORMS:
         s = s.replace(long, short)
-    for place in LEADING_PLACES:
+    for place in places:
+        if not place.endswith(LEADING):
+            continue
         if s.startswith(place) and len(s) > len(place) + 2:
             s = s[len(place) :]
     if branch is None:

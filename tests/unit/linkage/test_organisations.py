@@ -118,3 +118,12 @@ def test_a_loose_name_needs_the_address_and_a_steward_s_no_stands() -> None:
         exact=[(10, 100)], loose=loose, addresses=A, candidate_addresses={10: A}, kept_apart={10}
     )
     assert apart.action == "none"
+
+
+def test_another_city_names_its_own_places() -> None:
+    hangzhou = ("浙江省", "杭州市", "杭州", "西湖区")
+    registered = name_keys("杭州市云帆科技有限公司", hangzhou)
+    assert name_keys("云帆科技（杭州）有限责任公司", hangzhou).exact == registered.exact
+    assert name_keys("浙江省杭州市云帆科技有限公司", hangzhou).exact == registered.exact
+    # Shenzhen's defaults know nothing of Hangzhou: the bracketed city stays in the name
+    assert name_keys("云帆科技（杭州）有限公司").exact != name_keys("杭州市云帆科技有限公司").exact
