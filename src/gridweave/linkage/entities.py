@@ -243,7 +243,10 @@ def _store_keys(
 def _found(session: Session, entity_type: str, keys: Iterable[str]) -> dict[str, dict[int, int]]:
     """key → {golden_id: its lowest record id} of the linked records stored under each key."""
     connection = session.connection()
-    table = store.temp_table(connection, "_gw_probe", {"k": "TEXT"}, ((k,) for k in set(keys)))
+    # a primary key: whichever side SQLite's planner puts outside, the other is searched
+    table = store.temp_table(
+        connection, "_gw_probe", {"k": "TEXT PRIMARY KEY"}, ((k,) for k in set(keys))
+    )
     rows = connection.exec_driver_sql(
         f"SELECT m.key, r.golden_id, min(r.id) FROM match_key m JOIN {table} t ON t.k = m.key"
         " JOIN source_record r ON r.id = m.record_id"
