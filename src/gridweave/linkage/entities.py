@@ -248,9 +248,9 @@ def _found(session: Session, entity_type: str, keys: Iterable[str]) -> dict[str,
         connection, "_gw_probe", {"k": "TEXT PRIMARY KEY"}, ((k,) for k in set(keys))
     )
     rows = connection.exec_driver_sql(
-        f"SELECT m.key, r.golden_id, min(r.id) FROM match_key m JOIN {table} t ON t.k = m.key"
-        " JOIN source_record r ON r.id = m.record_id"
-        f" WHERE m.entity_type = '{entity_type}' AND r.golden_id IS NOT NULL"
+        f"SELECT m.key, r.golden_id, min(r.id) FROM {table} t CROSS JOIN match_key m"
+        " CROSS JOIN source_record r WHERE m.key = t.k AND r.id = m.record_id"
+        f" AND m.entity_type = '{entity_type}' AND r.golden_id IS NOT NULL"
         " GROUP BY m.key, r.golden_id"
     ).all()
     found: dict[str, dict[int, int]] = defaultdict(dict)
@@ -326,9 +326,11 @@ def _golden_addresses(session: Session, golden_ids: set[int]) -> dict[int, set[s
         connection, "_gw_cands", {"k": "BIGINT PRIMARY KEY"}, ((g,) for g in golden_ids)
     )
     rows = connection.exec_driver_sql(
-        f"SELECT r.golden_id, m.key FROM source_record r JOIN {table} t ON t.k = r.golden_id"
-        " JOIN match_key m ON m.record_id = r.id AND m.entity_type = r.entity_type"
-        " WHERE r.entity_type = 'legal_entity' AND m.key >= 'a|' AND m.key < 'a}'"  # 'a|…' keys
+        # CROSS JOIN: SQLite starts from the candidates (see registry.service._prior_claims)
+        f"SELECT r.golden_id, m.key FROM {table} t CROSS JOIN source_record r"
+        " CROSS JOIN match_key m WHERE r.golden_id = t.k AND r.entity_type = 'legal_entity'"
+        " AND m.record_id = r.id AND m.entity_type = r.entity_type"
+        " AND m.key >= 'a|' AND m.key < 'a}'"  # the address keys, 'a|…'
     ).all()
     out: dict[int, set[str]] = defaultdict(set)
     for golden, key in rows:

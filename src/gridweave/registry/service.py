@@ -72,9 +72,12 @@ def _prior_claims(
     rows = (
         session.connection()
         .exec_driver_sql(
+            # CROSS JOIN: SQLite takes the (small) key table outside and searches the rest by
+            # index; left to itself it scans every record of the type. PostgreSQL plans freely.
             f'SELECT r.id, r.source_id, r.observed_at, g.{key}, CAST(r."values" AS TEXT),'
-            f" r.entity_key FROM {table} g JOIN {keys} k ON k.k = g.{on or key}"
-            f" JOIN source_record r ON r.golden_id = g.id AND r.entity_type = '{entity.value}'"
+            f" r.entity_key FROM {keys} k CROSS JOIN {table} g CROSS JOIN source_record r"
+            f" WHERE g.{on or key} = k.k AND r.golden_id = g.id"
+            f" AND r.entity_type = '{entity.value}'"
         )
         .all()
     )
