@@ -90,7 +90,8 @@ def run_demo(rt: Runtime, *, people: int, seed: int) -> None:
 
 def _link(rt: Runtime, engine: Engine, city: Path) -> None:
     """Resolve people (deterministic + Splink) and score the links against the city's truth."""
-    from gridweave.linkage.cli import print_quality, print_report
+    from gridweave.linkage.cli import print_entity_reports, print_quality, print_report
+    from gridweave.linkage.entities import link_entities
     from gridweave.linkage.evaluate import read_truth
     from gridweave.linkage.reports import evaluate_links
     from gridweave.linkage.service import link_people
@@ -98,6 +99,8 @@ def _link(rt: Runtime, engine: Engine, city: Path) -> None:
     rt.console.print("[bold]4/4[/] linking people: valid ids, then Splink for the rest …")
     report = link_people(engine, actor="demo")
     print_report(rt.console, report)
+    rt.console.print("  legal entities, buildings and rooms without a key: by name and address")
+    print_entity_reports(rt.console, link_entities(engine, actor="demo"))
     with transaction(engine) as session:
         qualities = evaluate_links(session, read_truth(city / "truth" / "records.csv"))
     rt.console.print("  pairwise quality against the synthetic city's truth:")

@@ -14,6 +14,7 @@ from gridweave.core.database import transaction
 from gridweave.core.runtime import Runtime
 from gridweave.linkage import reports, review
 from gridweave.linkage.config import load_config
+from gridweave.linkage.entities import EntityLinkReport, link_entities, unlink
 from gridweave.linkage.evaluate import Quality, read_truth
 from gridweave.linkage.service import (
     LinkReport,
@@ -43,7 +44,8 @@ def link_command(
         Path | None, typer.Option(help="truth/records.csv: print pairwise precision/recall/F1")
     ] = None,
 ) -> None:
-    """Link person source records into golden people (incremental unless --full)."""
+    """Link source records into golden records: people (incremental unless --full), then legal
+    entities, buildings and rooms without a key, by name and address."""
     rt: Runtime = ctx.obj
     settings = load_config(config)
     truth = read_truth(evaluate) if evaluate else None
@@ -56,6 +58,11 @@ def link_command(
             progress=lambda message: status.update(message),
         )
     print_report(rt.console, report)
+    with rt.console.status("linking legal entities, buildings and rooms …") as status:
+        entity_reports = link_entities(
+            rt.engine, actor=actor(), progress=lambda message: status.update(message)
+        )
+    print_entity_reports(rt.console, entity_reports)
     if truth is not None:
         with transaction(rt.engine) as session:
             print_quality(rt.console, reports.evaluate_links(session, truth))
@@ -77,6 +84,33 @@ def print_report(console: Console, report: LinkReport) -> None:
         f" rewritten {report.golden_updated:,}, merged away {report.merges:,}"
     )
     console.print("  time: " + " · ".join(f"{k} {v:.1f}s" for k, v in report.timings.items()))
+
+
+def print_entity_reports(console: Console, reports: list[EntityLinkReport]) -> None:
+    table = Table(
+        "entity",
+        "run",
+        "records",
+        "new",
+        "without key",
+        "linked",
+        "to review",
+        "still without",
+        "s",
+    )
+    for r in reports:
+        table.add_row(
+            r.entity_type,
+            f"{r.mode} {r.run_id}",
+            f"{r.records_in:,}",
+            f"{r.records_new:,}",
+            f"{r.waiting:,}",
+            f"{r.auto_links:,}",
+            f"{r.review_items:,}",
+            f"{r.left_waiting:,}",
+            f"{r.seconds:.1f}",
+        )
+    console.print(table)
 
 
 def print_quality(console: Console, qualities: list[Quality]) -> None:
@@ -101,13 +135,20 @@ def list_command(
     ctx: typer.Context,
     status: Annotated[str, typer.Option(help="open, accepted, rejected or all")] = "open",
     kind: Annotated[str | None, typer.Option(help="uncertain or id_conflict")] = None,
+    entity: Annotated[
+        str, typer.Option(help="person, legal_entity, building, room or all")
+    ] = "person",
     limit: Annotated[int, typer.Option(min=1)] = 50,
 ) -> None:
     """Review items, most likely first: the two records of each."""
     rt: Runtime = ctx.obj
     with transaction(rt.engine) as session:
         views, total = review.list_items(
-            session, status=None if status == "all" else status, kind=kind, limit=limit
+            session,
+            status=None if status == "all" else status,
+            kind=kind,
+            entity_type=None if entity == "all" else entity,
+            limit=limit,
         )
         table = Table("id", "kind", "p", "status", "record", "other record")
         for v in views:
@@ -126,7 +167,8 @@ def list_command(
 
 def _brief(r: review.RecordView) -> str:
     v = r.values
-    parts = [v.get("name"), v.get("birth_date"), v.get("citizen_id"), v.get("phone")]
+    parts = [v.get("name"), v.get("birth_date"), v.get("citizen_id"), v.get("credit_code")]
+    parts += [v.get("phone"), v.get("address"), v.get("operating_address")]
     return f"{r.source} #{r.record_id} → {r.golden_id}: " + " ".join(str(p) for p in parts if p)
 
 
@@ -144,7 +186,7 @@ def show_command(ctx: typer.Context, item_id: Annotated[int, typer.Argument()]) 
         table = Table(
             "", f"{v.left.source} {v.left.record_key}", f"{v.right.source} {v.right.record_key}"
         )
-        table.add_row("golden person", str(v.left.golden_id), str(v.right.golden_id))
+        table.add_row(f"golden {v.item.entity_type}", str(v.left.golden_id), str(v.right.golden_id))
         for name in sorted(set(v.left.values) | set(v.right.values)):
             a, b = v.left.values.get(name), v.right.values.get(name)
             mark = "" if a is None or b is None else ("=" if a == b else "≠")
@@ -158,7 +200,7 @@ def accept_command(
     item_id: Annotated[int, typer.Argument()],
     note: Annotated[str | None, typer.Option()] = None,
 ) -> None:
-    """One person: link the two records (their golden people merge now)."""
+    """One person (or legal entity, room…): link the two records now."""
     _decide(ctx, item_id, True, note)
 
 
@@ -168,7 +210,7 @@ def reject_command(
     item_id: Annotated[int, typer.Argument()],
     note: Annotated[str | None, typer.Option()] = None,
 ) -> None:
-    """Two people: never link the two records."""
+    """Two people (or legal entities, rooms…): never link the two records."""
     _decide(ctx, item_id, False, note)
 
 
@@ -176,9 +218,10 @@ def _decide(ctx: typer.Context, item_id: int, accept: bool, note: str | None) ->
     rt: Runtime = ctx.obj
     with transaction(rt.engine) as session:
         v = review.decide(session, item_id=item_id, accept=accept, actor=actor(), note=note)
+    kind = v.item.entity_type
     rt.console.print(
-        f"review item {item_id} {v.item.status}: records {v.left.record_id} → person"
-        f" {v.left.golden_id}, {v.right.record_id} → person {v.right.golden_id}"
+        f"review item {item_id} {v.item.status}: records {v.left.record_id} → {kind}"
+        f" {v.left.golden_id}, {v.right.record_id} → {kind} {v.right.golden_id}"
     )
 
 
@@ -197,6 +240,19 @@ def split_command(
             session, golden_id=golden_id, record_ids=ids, actor=actor(), note=note
         )
     rt.console.print(f"records {ids} moved from person {golden_id} to new person {new_id}")
+
+
+@review_app.command("unlink")
+def unlink_command(
+    ctx: typer.Context,
+    record: Annotated[int, typer.Argument(help="a legal entity, building or room source record")],
+    note: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Undo a wrong link of a record without a key: out of its golden record, kept apart."""
+    rt: Runtime = ctx.obj
+    with transaction(rt.engine) as session:
+        left = unlink(session, record_id=record, actor=actor(), note=note)
+    rt.console.print(f"record {record} taken out of {left}; later runs keep it apart from it")
 
 
 @review_app.command("conflicts")

@@ -144,3 +144,19 @@ class GoldenMerge(Base):
     merged_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_golden_merge_from", "entity_type", "from_id"),)
+
+
+class MatchKey(Base):
+    """One key a legal entity, building or room source record is found by (its normalised name,
+    its standardised address): uncoded records find their golden record through these."""
+
+    __tablename__ = "match_key"
+
+    entity_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # "<kind>|<value>"
+    record_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+    __table_args__ = (
+        Index("ix_match_key_record", "record_id"),
+        {"sqlite_with_rowid": False},
+    )

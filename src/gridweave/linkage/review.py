@@ -18,6 +18,7 @@ from gridweave.core.bulk import reserve_ids
 from gridweave.core.errors import GridweaveError, NotFound
 from gridweave.ingest.models import Source, SourceRecord
 from gridweave.linkage import store
+from gridweave.linkage.entities import apply_decision
 from gridweave.linkage.models import LinkDecision, ReviewItem
 from gridweave.linkage.service import PERSON, apply_golden_ids, record_merges
 
@@ -53,10 +54,18 @@ def _record(session: Session, record_id: int) -> RecordView:
 
 
 def list_items(
-    session: Session, *, status: str | None = "open", kind: str | None = None, limit: int = 50
+    session: Session,
+    *,
+    status: str | None = "open",
+    kind: str | None = None,
+    entity_type: str | None = PERSON,
+    limit: int = 50,
 ) -> tuple[list[ItemView], int]:
-    """Review items (most likely first), both records of each, and how many match in all."""
-    query = select(ReviewItem).where(ReviewItem.entity_type == PERSON)
+    """Review items (most likely first), both records of each, and how many match in all
+    (`entity_type` None: of every type)."""
+    query = select(ReviewItem)
+    if entity_type:
+        query = query.where(ReviewItem.entity_type == entity_type)
     if status:
         query = query.where(ReviewItem.status == status)
     if kind:
@@ -97,7 +106,7 @@ def decide(
     item.decided_at, item.decided_by, item.note = now, actor, note
     session.add(
         LinkDecision(
-            entity_type=PERSON,
+            entity_type=item.entity_type,
             record_id=item.record_id,
             other_id=item.other_id,
             decision="link" if accept else "keep_apart",
@@ -109,6 +118,9 @@ def decide(
         )
     )
     session.flush()
+    if item.entity_type != PERSON:
+        apply_decision(session, item=item, accept=accept)
+        return get_item(session, item_id)
     left, right = view.left.golden_id, view.right.golden_id
     if accept and left is not None and right is not None and left != right:
         _merge(session, keep=min(left, right), retire=max(left, right))

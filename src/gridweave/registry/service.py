@@ -57,8 +57,11 @@ def _timestamp(now: datetime, dialect: str) -> str:
     return now.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else now.isoformat()
 
 
-def _prior_claims(session: Session, entity: EntityType, keys: str) -> pl.DataFrame:
-    """Every stored source record linked to the golden records of the keys in table `keys`.
+def _prior_claims(
+    session: Session, entity: EntityType, keys: str, on: str | None = None
+) -> pl.DataFrame:
+    """Every stored source record linked to the golden records of the keys in table `keys`
+    (`on`: the golden column they are; the strong key unless told).
 
     Linked, not merely keyed: linkage adds records without the key (a health record missing
     the id) and takes away a record whose valid id belongs to someone else (decision 0003).
@@ -69,9 +72,12 @@ def _prior_claims(session: Session, entity: EntityType, keys: str) -> pl.DataFra
     rows = (
         session.connection()
         .exec_driver_sql(
+            # CROSS JOIN: SQLite takes the (small) key table outside and searches the rest by
+            # index; left to itself it scans every record of the type. PostgreSQL plans freely.
             f'SELECT r.id, r.source_id, r.observed_at, g.{key}, CAST(r."values" AS TEXT),'
-            f" r.entity_key FROM {table} g JOIN {keys} k ON k.k = g.{key}"
-            f" JOIN source_record r ON r.golden_id = g.id AND r.entity_type = '{entity.value}'"
+            f" r.entity_key FROM {keys} k CROSS JOIN {table} g CROSS JOIN source_record r"
+            f" WHERE g.{on or key} = k.k AND r.golden_id = g.id"
+            f" AND r.entity_type = '{entity.value}'"
         )
         .all()
     )
@@ -145,6 +151,40 @@ def refresh_golden(
     _upsert(session, entity, golden, stamp)
     counts = RefreshCounts(created=len(reserved), updated=existing.height)
     return counts, golden.select("entity_key", "golden_id")
+
+
+def rebuild_linked(
+    session: Session, *, entity: EntityType, golden_ids: Sequence[int], priorities: pl.DataFrame
+) -> int:
+    """Rewrite the golden records `golden_ids` from every source record linked to them.
+
+    For linkage, which links records without the strong key (a rental without its door-plate
+    code, a tax record without a credit code) to a golden record: the same survivorship rules as
+    an ingest, over the same claims (`_prior_claims`). Returns how many were rewritten.
+    """
+    if not golden_ids:
+        return 0
+    connection = session.connection()
+    stamp = _timestamp(clock.now(), connection.dialect.name)
+    name = "_gw_rebuild"
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {name} (k BIGINT PRIMARY KEY) ON COMMIT DROP"
+        )
+        connection.exec_driver_sql(f"TRUNCATE {name}")
+    else:
+        connection.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {name} (k BIGINT PRIMARY KEY)")
+        connection.exec_driver_sql(f"DELETE FROM {name}")
+    bulk_insert(connection, name, ["k"], ((int(g),) for g in set(golden_ids)))
+    claims = _prior_claims(session, entity, name, on="id")
+    pri = priorities.filter(pl.col("entity_type") == entity.value).drop("entity_type")
+    golden = choose_golden(claims, entity, pri)
+    existing = _existing_ids(session, entity, key_table(connection, golden["entity_key"]))
+    golden = golden.join(existing, on="entity_key", how="inner").with_columns(
+        pl.lit(False).alias("new")
+    )
+    _upsert(session, entity, golden, stamp)
+    return golden.height
 
 
 def _fill_ids(golden: pl.DataFrame, new: pl.Series, reserved: list[int]) -> pl.DataFrame:

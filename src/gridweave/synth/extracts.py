@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 
 from gridweave.ingest.contracts import Contract, parse_contract
+from gridweave.synth import org_extracts as ox
 from gridweave.synth import people_extracts as pe
 from gridweave.synth import place_extracts as px
 from gridweave.synth.population import City
@@ -26,6 +27,7 @@ WRITERS: dict[str, Writer] = {
     "housing_buildings": px.housing_buildings,
     "police_household_registration": pe.police_household_registration,
     "market_entities": px.market_entities,
+    "tax_registrations": ox.tax_registrations,
     "migrant_residents": pe.migrant_residents,
     "health_population": pe.health_population,
     "hrss_insurance": pe.hrss_insurance,

@@ -45,7 +45,8 @@ def housing_buildings(city: City, rng: np.random.Generator) -> pl.DataFrame:
 
 
 def housing_rentals(city: City, rng: np.random.Generator) -> pl.DataFrame:
-    """Filed rental contracts: room (code often blank, address respelled), landlord, tenant."""
+    """Filed rental contracts: room (code often blank, address respelled), its building (by that
+    address alone), landlord, tenant."""
     r = city.rooms.filter(pl.col("landlord").is_not_null())
     n = r.height
     people = city.people
@@ -71,6 +72,8 @@ def housing_rentals(city: City, rng: np.random.Generator) -> pl.DataFrame:
         {
             "合同编号": "LHZL" + year + sp.serials(rng, n, "", 8),
             "房屋编码": code,
+            # the form has the field; the housing bureau's clerks never fill it in
+            "楼栋编码": pl.repeat(None, n, dtype=pl.String, eager=True),
             "房屋地址": sp.spell_addresses(
                 city.rooms, r["room"].to_numpy(), rng, f.RENTAL_ADDRESSES
             ),
@@ -86,6 +89,7 @@ def housing_rentals(city: City, rng: np.random.Generator) -> pl.DataFrame:
             "租赁用途": pl.repeat("居住", n, eager=True),
             "备案日期": filed.cast(pl.Date).dt.strftime("%Y-%m-%d"),
             "__room": r["room_id"],
+            "__building": r["building_id"],
             "__landlord": lp["person_id"],
             "__tenant": tp["person_id"],
         }

@@ -67,6 +67,27 @@ def _person_ids(city: City, index: pl.Series) -> pl.Series:
     return pl.select(pl.when(valid).then(ids)).to_series()
 
 
+def _with_branches(entities: pl.DataFrame, records: list[pl.DataFrame]) -> pl.DataFrame:
+    """The legal entities, and the branches only an extract knows (the tax register's): id
+    "<head office id>-<organisation code>", with a `head_office_id` column (null for the rest)."""
+    ids = (
+        pl.concat(records).filter(pl.col("entity_type") == "legal_entity")["entity_id"]
+        if records
+        else pl.Series([], dtype=pl.String)
+    )
+    branches = (
+        ids.filter(~ids.is_in(entities["legal_entity_id"].implode()))
+        .unique()
+        .sort()
+        .to_frame("legal_entity_id")
+        .with_columns(pl.col("legal_entity_id").str.split("-").list.first().alias("head_office_id"))
+    )
+    return pl.concat(
+        [entities.with_columns(pl.lit(None, pl.String).alias("head_office_id")), branches],
+        how="diagonal_relaxed",
+    )
+
+
 def write_truth(city: City, folder: Path, records: list[pl.DataFrame]) -> dict[str, int]:
     """Write every truth table into `folder`; return the row count of each."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -83,7 +104,7 @@ def write_truth(city: City, folder: Path, records: list[pl.DataFrame]) -> dict[s
         "rooms": city.rooms.with_columns(
             _person_ids(city, city.rooms["landlord"]).alias("landlord_id")
         ).select(ROOM_COLUMNS),
-        "legal_entities": city.entities.select(ENTITY_COLUMNS),
+        "legal_entities": _with_branches(city.entities.select(ENTITY_COLUMNS), records),
         "components": city.components.select(COMPONENT_COLUMNS),
         "twins": twins(city),
         "namesakes": namesakes(city),

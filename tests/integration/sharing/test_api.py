@@ -178,7 +178,7 @@ def test_a_confidential_purpose_is_withheld_until_its_release_date(city: City) -
 
 def test_the_catalog_lists_sources_with_sharing_conditions_and_owners(city: City) -> None:
     catalog = {e["name"]: e for e in city.get("gw_a", "/catalog").json()}
-    assert len(catalog) == 10
+    assert len(catalog) == 11  # the synthetic city's extracts, the tax register too
     assert catalog["market_entities"]["sharing"] == "shared_freely"
     assert catalog["market_entities"]["sharing_label"] == "无条件共享"
     civil = city.get("gw_a", "/catalog/civil_affairs_subsistence").json()

@@ -135,7 +135,8 @@ def test_buildings_stand_inside_their_grid(city: SynthReport) -> None:
 
 
 def test_legal_entities_and_components_are_validly_coded(city: SynthReport) -> None:
-    entities = _truth(city, "legal_entities")
+    # the register's entities; branches only the tax register knows have no register data
+    entities = _truth(city, "legal_entities").filter(pl.col("head_office_id").is_null())
     codes = entities["credit_code"]
     assert codes.n_unique() == entities.height
     assert all(uscc.calc_check_digit(c) == c[17] for c in codes)
@@ -167,6 +168,30 @@ def test_department_faults_are_there(city: SynthReport) -> None:
     assert (
         market["成立日期"].str.contains("年").any() and market["成立日期"].str.contains("/").any()
     )
+
+
+def test_the_tax_register_writes_entities_its_own_way(city: SynthReport) -> None:
+    tax = _extract(city, "tax_registrations")
+    market = _extract(city, "market_entities")
+    truth = _truth(city, "records").filter(pl.col("source") == "tax_registrations")
+    registered = set(market["名称"].to_list())
+    names = tax["纳税人名称"]
+    assert 0.3 < names.is_in(list(registered)).mean() < 0.7  # most are spelled otherwise
+    assert names.str.contains("有限责任公司").any() and names.str.contains("（深圳）").any()
+    number = tax["纳税人识别号"]
+    assert number.null_count() > 0 and (number.str.len_chars() == 15).any()  # none, legacy
+    # branches are entities of their own, named after their head office
+    branches = truth.filter(pl.col("entity_id").str.contains("-"))
+    heads = set(truth["entity_id"].str.split("-").list.first().to_list())
+    assert (
+        branches.height > 0
+        and branches["entity_id"]
+        .str.split("-")
+        .list.first()
+        .is_in(list(heads | set(_truth(city, "legal_entities")["legal_entity_id"].to_list())))
+        .all()
+    )
+    assert names.str.ends_with("分公司").sum() == branches.height
 
 
 def test_some_deceased_are_still_paid_an_allowance(city: SynthReport) -> None:
