@@ -7,15 +7,15 @@ they skip only when no Java runtime is found.
 from __future__ import annotations
 
 import sys
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
-from gridweave.core.database import make_engine, migrate, transaction
+from gridweave.core.database import transaction
 from gridweave.linkage import comparisons as cmp
 from gridweave.linkage import store
 from gridweave.linkage.config import parse_config, with_backend
@@ -23,7 +23,7 @@ from gridweave.linkage.features import comparison_frame
 from gridweave.linkage.models import LinkageRun
 from gridweave.linkage.probabilistic import score, with_term_frequencies
 from gridweave.linkage.reports import links
-from gridweave.linkage.service import link_people
+from gridweave.linkage.service import _link, link_people
 from gridweave.linkage.spark import SparkUnavailable, spark_session
 
 from ..unit.linkage.test_comparisons import features, level_of
@@ -41,10 +41,21 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return city(tmp_path_factory.getbasetemp(), 500, 11)
 
 
-def spark_level_of(
-    spark: Any, comparison: cmp.Comparison, left: pl.DataFrame, right: pl.DataFrame
-) -> list[str]:
-    """level_of, in Spark SQL."""
+CUSTOM = """
+person:
+  custom_comparisons:
+    - name: hukou_building
+      levels:
+        - {label: missing, sql: "hukou_building_key_l IS NULL OR hukou_building_key_r IS NULL", "null": true}
+        - {label: pinyin close, sql: "jaro_winkler_similarity(given_py_l, given_py_r) > 0.8 AND list_has_any(room_keys_l, room_keys_r)"}
+        - {label: different, sql: ELSE}
+"""  # noqa: E501
+
+
+def spark_levels(
+    spark: Any, comparisons: list[cmp.Comparison], left: pl.DataFrame, right: pl.DataFrame
+) -> dict[str, list[str]]:
+    """level_of for every comparison at once, in Spark SQL (one Spark job)."""
     pairs = (
         pl.concat(
             [left.rename(lambda c: f"{c}_l"), right.rename(lambda c: f"{c}_r")], how="horizontal"
@@ -53,15 +64,18 @@ def spark_level_of(
         .with_columns(pl.col("i").cast(pl.Int64))
     )
     spark.createDataFrame(pairs.to_arrow()).createOrReplaceTempView("gw_level_pairs")
-    cases = " ".join(
-        f"WHEN {lv['sql_condition']} THEN '{lv['label_for_charts']}'"
-        for lv in comparison["comparison_levels"]
-        if lv["sql_condition"] != "ELSE"
-    )
-    rows = spark.sql(
-        f"SELECT CASE {cases} ELSE 'different' END AS label FROM gw_level_pairs ORDER BY i"
-    ).collect()
-    return [r["label"] for r in rows]
+    columns = []
+    for comparison in comparisons:
+        cases = " ".join(
+            f"WHEN {lv['sql_condition']} THEN '{lv['label_for_charts']}'"
+            for lv in comparison["comparison_levels"]
+            if lv["sql_condition"] != "ELSE"
+        )
+        columns.append(f"CASE {cases} ELSE 'different' END AS {comparison['output_column_name']}")
+    rows = spark.sql(f"SELECT {', '.join(columns)} FROM gw_level_pairs ORDER BY i").collect()
+    return {
+        c["output_column_name"]: [r[c["output_column_name"]] for r in rows] for c in comparisons
+    }
 
 
 def test_every_level_falls_alike_on_spark_and_duckdb(spark: Any) -> None:
@@ -73,6 +87,7 @@ def test_every_level_falls_alike_on_spark_and_duckdb(spark: Any) -> None:
         citizen_id=[cid, cid, cid, cid, cid, None, cid, cid],
         phone=["13800138000"] * 8,
         residence_address=["罗湖区桂园路1号1栋1单元1103"] * 8,
+        hukou_address=["罗湖区桂园路1号1栋1单元1103"] * 8,
     )
     right = features(
         name=["张玮明", "张伟强", "欧阳娜", "张强", "李伟民", "王建华", "张伟", "张伟"],
@@ -87,100 +102,71 @@ def test_every_level_falls_alike_on_spark_and_duckdb(spark: Any) -> None:
         phone=["13800138000", "13900139000", None, "13800138000"] * 2,
         residence_address=["深圳市罗湖区桂园路1号1座1单元1103室", "罗湖区桂园路1号1栋2单元805"]
         + ["福田区深南大道1号2栋101", None] * 3,
+        hukou_address=["罗湖区桂园路1号1栋1单元1103"] * 6 + [None, "福田区深南大道1号2栋101"],
     )
-    config = parse_config(SPARK)
-    duck = {c["output_column_name"]: c for c in cmp.comparisons(config, "duckdb")}
-    for comparison in cmp.comparisons(config, "spark"):
-        name = comparison["output_column_name"]
-        expected = level_of(duck[name], left, right)
-        assert spark_level_of(spark, comparison, left, right) == expected, name
-        # the pairs reach the levels that need character-correct comparisons
-        if name == "name":
-            assert expected[:3] == [
-                "same pinyin with tones (homophone)",
-                "one character apart",
-                "one character apart",
-            ]
-        if name == "citizen_id":
-            assert expected[1:3] == ["one edit apart", "two edits apart"]
+    config = parse_config(SPARK + CUSTOM)
+    on_spark = cmp.comparisons(config, "spark")
+    assert "arrays_overlap" in on_spark[-1]["comparison_levels"][1]["sql_condition"]
+    expected = {c["output_column_name"]: level_of(c, left, right) for c in cmp.comparisons(config)}
+    assert spark_levels(spark, on_spark, left, right) == expected
+    # the pairs reach the levels that need character-correct comparisons
+    assert expected["name"][:3] == [
+        "same pinyin with tones (homophone)",
+        "one character apart",
+        "one character apart",
+    ]
+    assert expected["citizen_id"][1:3] == ["one edit apart", "two edits apart"]
+    assert "pinyin close" in expected["hukou_building"]
 
 
-def test_custom_comparisons_in_duckdb_sql_run_on_spark(spark: Any) -> None:
-    config = parse_config(
-        SPARK
-        + """
-person:
-  custom_comparisons:
-    - name: hukou_building
-      levels:
-        - {label: missing, sql: "hukou_building_key_l IS NULL OR hukou_building_key_r IS NULL", "null": true}
-        - {label: given pinyin close, sql: "jaro_winkler_similarity(given_py_l, given_py_r) > 0.8 AND list_has_any(room_keys_l, room_keys_r)"}
-        - {label: different, sql: ELSE}
-"""  # noqa: E501
-    )
-    custom = cmp.comparisons(config, "spark")[-1]
-    assert "arrays_overlap" in custom["comparison_levels"][1]["sql_condition"]
-    left = features(name=["张伟明", "张伟明"], hukou_address=["罗湖区桂园路1号1栋1单元1103"] * 2)
-    right = features(
-        name=["张玮民", "赵强"],
-        hukou_address=["罗湖区桂园路1号1栋1单元1103", "罗湖区桂园路1号1栋1单元1103"],
-    )
-    duck = cmp.comparisons(config, "duckdb")[-1]
-    assert spark_level_of(spark, custom, left, right) == level_of(duck, left, right)
+class Undone(Exception):
+    """Raised to roll a link run back after reading what it did."""
 
 
-def full_then_one_more(engine: Engine, folder: Path, backend: str) -> tuple[pl.DataFrame, int]:
-    """A full DuckDB run without the last extract, then the last one linked on `backend`."""
-    ingest_city(engine, folder, skip={LAST})
-    link_people(engine, actor="test", config=with_backend(parse_config(SPARK), "duckdb"))
-    ingest_one(engine, folder, LAST)
-    report = link_people(engine, actor="test", config=with_backend(parse_config(SPARK), backend))
-    assert report.mode == "incremental" and report.records_new > 0
-    return clusters(engine), report.pairs_scored
-
-
-def clusters(engine: Engine) -> pl.DataFrame:
+def clusters(session: Session) -> pl.DataFrame:
     """Each person record's fellow records (by the departments' keys), not the golden ids."""
-    with transaction(engine) as session:
-        linked = links(session, "person")
     return (
-        linked.group_by("golden_id")
+        links(session, "person")
+        .group_by("golden_id")
         .agg(pl.col("record_key").sort().alias("cluster"))
         .select(pl.col("cluster").list.join(" ").alias("cluster"))
         .sort("cluster")
     )
 
 
-@cache
-def duckdb_reference(folder: Path) -> tuple[pl.DataFrame, int]:
-    """The same runs, all on DuckDB, in a database of their own (once per test session)."""
-    engine = make_engine(f"sqlite:///{folder / 'duckdb-reference.sqlite'}")
-    migrate(engine)
-    try:
-        return full_then_one_more(engine, folder, "duckdb")
-    finally:
-        engine.dispose()
-
-
-def test_an_extract_linked_on_spark_gives_the_links_duckdb_gives(
+def test_spark_gives_the_links_and_weights_duckdb_gives(
     engine: Engine, folder: Path, spark: Any
 ) -> None:
-    on_spark, scored = full_then_one_more(engine, folder, "spark")
-    expected, expected_scored = duckdb_reference(folder)
-    assert scored == expected_scored > 0
-    assert on_spark.height == expected.height
-    assert on_spark.equals(expected)
-
-
-def test_every_candidate_pair_scores_alike_on_both(
-    engine: Engine, folder: Path, spark: Any
-) -> None:
-    ingest_city(engine, folder)
-    link_people(engine, actor="test", config=parse_config(""))
-    with transaction(engine) as session:
-        model = session.scalars(select(LinkageRun.model)).one()
-        frame = comparison_frame(store.load_features(session))
     config = parse_config(SPARK)
+    ingest_city(engine, folder, skip={LAST})
+    link_people(engine, actor="test", config=with_backend(config, "duckdb"))
+    ingest_one(engine, folder, LAST)
+    # what DuckDB makes of the new extract with the trained model, rolled back; then the same
+    # run on Spark, kept
+    try:
+        with transaction(engine) as session:
+            on_duckdb = _link(
+                session, "test", with_backend(config, "duckdb"), False, lambda _: None
+            )
+            expected = clusters(session)
+            raise Undone
+    except Undone:
+        pass
+    on_spark = link_people(engine, actor="test", config=config)
+    assert on_spark.mode == on_duckdb.mode == "incremental" and on_spark.records_new > 0
+    assert on_spark.pairs_scored == on_duckdb.pairs_scored > 0
+    assert (on_spark.auto_links, on_spark.review_items) == (
+        on_duckdb.auto_links,
+        on_duckdb.review_items,
+    )
+    with transaction(engine) as session:
+        linked = clusters(session)
+        model = session.scalars(select(LinkageRun.model).where(LinkageRun.mode == "full")).one()
+        frame = comparison_frame(store.load_features(session))
+    assert linked.height == expected.height
+    assert linked.equals(expected)
+
+    # every candidate pair of the whole library, as a full run would score it: same weights
     frame = with_term_frequencies(frame, config).with_columns(probe=pl.col("id_key").is_null())
     scored = {}
     for backend in ("duckdb", "spark"):
@@ -213,14 +199,6 @@ def test_every_candidate_pair_scores_alike_on_both(
         )
     )
     assert homophones.height > 0 and one_apart.height > 0
-
-
-def test_spark_without_java_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", "/nonexistent")
-    monkeypatch.delenv("JAVA_HOME", raising=False)
-    with pytest.raises(SparkUnavailable, match="Java runtime") as raised:
-        spark_session(parse_config(SPARK).spark)
-    assert "JAVA_HOME" in str(raised.value)
 
 
 def test_link_on_spark_without_java_or_pyspark_says_what_to_do(
