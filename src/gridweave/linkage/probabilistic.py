@@ -149,9 +149,12 @@ def _splink_frame(frame: pl.DataFrame) -> pl.DataFrame:
 def with_term_frequency_lookups(
     linker: Any, db: Backend, frame: pl.DataFrame, config: LinkageConfig
 ) -> None:
-    """Hand Splink our term frequencies (counted over the whole library, even when `frame` is
-    an incremental run's few records) instead of letting it count them in `frame`."""
+    """Hand Splink the term frequencies `frame` carries (tf_ columns) as lookups."""
+    # counted by us over the whole library, even when `frame` is an incremental run's few
+    # records; and Spark refuses the duplicate column Splink's own count would add
     for column in tf_columns(config):
+        if f"tf_{column}" not in frame.columns:
+            continue  # Splink counts it in `frame`
         lookup = frame.select(column, f"tf_{column}").drop_nulls(column).unique(column)
         linker.table_management.register_term_frequency_lookup(db.register(lookup), column)
 

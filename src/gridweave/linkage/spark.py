@@ -76,7 +76,7 @@ def spark_session(settings: Spark) -> SparkSession:
         builder = SparkSession.builder.appName("gridweave-linkage")
         if settings.master:
             builder = builder.master(settings.master)
-        elif "spark.master" not in os.environ.get("PYSPARK_SUBMIT_ARGS", ""):
+        elif not _master_given_elsewhere():
             builder = builder.master("local[*]")
         conf = {
             "spark.jars": similarity_jar_location(),
@@ -110,6 +110,13 @@ def spark_session(settings: Spark) -> SparkSession:
             hint=f"start Spark with --jars {similarity_jar_location()}",
         )
     return session
+
+
+def _master_given_elsewhere() -> bool:
+    # spark-submit starts the JVM first (and says where), or passes --master to pyspark
+    return "PYSPARK_GATEWAY_PORT" in os.environ or "--master" in os.environ.get(
+        "PYSPARK_SUBMIT_ARGS", ""
+    )
 
 
 class SparkBackend:
