@@ -63,3 +63,20 @@ def fixed_clock() -> Iterator[datetime]:
     clock.set_now(lambda: instant)
     yield instant
     clock.set_now(None)
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """One local Spark session for every Spark test (the JVM starts once per test run).
+
+    Skips, saying why, only when there is no Java runtime: pyspark comes with the test extra.
+    """
+    from gridweave.linkage.config import parse_config
+    from gridweave.linkage.spark import find_java, spark_session
+
+    if find_java() is None:
+        pytest.skip("Spark tests need a Java runtime (17+): none on JAVA_HOME or the PATH")
+    settings = parse_config("spark: {master: 'local[2]', shuffle_partitions: 2}").spark
+    session = spark_session(settings)
+    yield session
+    session.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from rich.table import Table
 from gridweave.core.database import transaction
 from gridweave.core.runtime import Runtime
 from gridweave.linkage import reports, review
-from gridweave.linkage.config import load_config
+from gridweave.linkage.config import load_config, with_backend
 from gridweave.linkage.entities import EntityLinkReport, link_entities, unlink
 from gridweave.linkage.evaluate import Quality, read_truth
 from gridweave.linkage.service import (
@@ -22,11 +23,17 @@ from gridweave.linkage.service import (
     link_people,
     person_conflicts,
 )
+from gridweave.linkage.spark import check_available
 
 review_app = typer.Typer(
     help="The steward's review queue of uncertain links.", no_args_is_help=True
 )
 export_app = typer.Typer(help="Export from the base library.", no_args_is_help=True)
+
+
+class Backend(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
 
 
 def actor() -> str:
@@ -43,11 +50,17 @@ def link_command(
     evaluate: Annotated[
         Path | None, typer.Option(help="truth/records.csv: print pairwise precision/recall/F1")
     ] = None,
+    backend: Annotated[
+        Backend | None,
+        typer.Option(help="where Splink trains and scores (default: the configuration's, duckdb)"),
+    ] = None,
 ) -> None:
     """Link source records into golden records: people (incremental unless --full), then legal
     entities, buildings and rooms without a key, by name and address."""
     rt: Runtime = ctx.obj
-    settings = load_config(config)
+    settings = with_backend(load_config(config), backend.value if backend else None)
+    if settings.backend == "spark":
+        check_available()  # before the run, not at its training step
     truth = read_truth(evaluate) if evaluate else None
     with rt.console.status("linking …") as status:
         report = link_people(

@@ -5,6 +5,9 @@ DuckDB's levenshtein, jaro_winkler and friends count UTF-8 bytes: 张伟 and 张
 of whole strings (the one-character-deleted variants of a name) or through its ASCII pinyin;
 string distances run on ASCII columns only (pinyin, dates, phones, id numbers). `check_config`
 refuses a custom comparison that breaks this.
+
+One definition serves every backend: the few functions whose names differ between DuckDB and
+Spark SQL are spelled by a `Dialect`; custom comparisons (DuckDB SQL) get the same renames.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from gridweave.linkage.config import ConfigError, LinkageConfig
@@ -42,6 +46,44 @@ STRING_DISTANCES = (
 )
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """How one SQL backend spells the functions the comparisons use."""
+
+    name: str  # Splink's and sqlglot's name of the dialect
+    lists_overlap: str  # two lists share an element
+    list_length: str
+    levenshtein: str  # only ever applied to ASCII columns: bytes or characters, no matter
+    damerau_levenshtein: str
+    jaro_winkler: str
+
+    def call(self, function: str, *args: str) -> str:
+        return f"{getattr(self, function)}({', '.join(args)})"
+
+
+DIALECTS = {
+    "duckdb": Dialect(
+        "duckdb",
+        lists_overlap="list_has_any",
+        list_length="len",
+        levenshtein="levenshtein",
+        damerau_levenshtein="damerau_levenshtein",
+        jaro_winkler="jaro_winkler_similarity",
+    ),
+    # levenshtein is Spark's own; Spark has no Damerau or Jaro–Winkler, so those two come from
+    # the similarity jar that ships inside the splink package (linkage/spark.py loads it)
+    "spark": Dialect(
+        "spark",
+        lists_overlap="arrays_overlap",
+        list_length="size",
+        levenshtein="levenshtein",
+        damerau_levenshtein="damerau_levenshtein",
+        jaro_winkler="jaro_winkler",
+    ),
+}
+DUCKDB = DIALECTS["duckdb"]
+
+
 def level(sql: str, label: str, **extra: Any) -> Level:
     return {"sql_condition": sql, "label_for_charts": label, **extra}
 
@@ -54,7 +96,9 @@ def null_level(*columns: str) -> Level:
 ELSE = level("ELSE", "different")
 
 
-def name(*, tf_adjustment: bool = True, given_pinyin_jaro_winkler: float = 0.9) -> Comparison:
+def name(
+    *, tf_adjustment: bool = True, given_pinyin_jaro_winkler: float = 0.9, sql: Dialect = DUCKDB
+) -> Comparison:
     """Names as characters, as pinyin (homophone typos 伟/玮 are the commonest) and by surname."""
     exact: Level = level("name_l = name_r", "same name")
     if tf_adjustment:
@@ -68,12 +112,14 @@ def name(*, tf_adjustment: bool = True, given_pinyin_jaro_winkler: float = 0.9) 
             level("name_tone_l = name_tone_r", "same pinyin with tones (homophone)"),
             level("name_py_l = name_py_r", "same pinyin"),
             level(
-                "length(name_l) >= 3 AND list_has_any(name_variants_l, name_variants_r)",
+                "length(name_l) >= 3 AND "
+                + sql.call("lists_overlap", "name_variants_l", "name_variants_r"),
                 "one character apart",
             ),
             level(
                 "surname_l = surname_r AND"
-                f" jaro_winkler_similarity(given_py_l, given_py_r) >= {given_pinyin_jaro_winkler}",
+                f" {sql.call('jaro_winkler', 'given_py_l', 'given_py_r')}"
+                f" >= {given_pinyin_jaro_winkler}",
                 "same surname, given names close in pinyin",
             ),
             level("surname_l = surname_r", "same surname"),
@@ -82,7 +128,7 @@ def name(*, tf_adjustment: bool = True, given_pinyin_jaro_winkler: float = 0.9) 
     }
 
 
-def birth_date(*, near_days: int = 31) -> Comparison:
+def birth_date(*, near_days: int = 31, sql: Dialect = DUCKDB) -> Comparison:
     """Exact, day and month transposed, one digit off, near."""
     return {
         "output_column_name": "birth_date",
@@ -93,7 +139,9 @@ def birth_date(*, near_days: int = 31) -> Comparison:
                 "birth_swapped_l = birth_date_r OR birth_date_l = birth_swapped_r",
                 "day and month transposed",
             ),
-            level("levenshtein(birth_date_l, birth_date_r) = 1", "one digit apart"),
+            level(
+                sql.call("levenshtein", "birth_date_l", "birth_date_r") + " = 1", "one digit apart"
+            ),
             level(
                 f"abs(birth_day_l - birth_day_r) <= {int(near_days)}", f"within {near_days} days"
             ),
@@ -102,11 +150,11 @@ def birth_date(*, near_days: int = 31) -> Comparison:
     }
 
 
-def sex() -> Comparison:
+def sex(*, sql: Dialect = DUCKDB) -> Comparison:
     return _exact("sex", "same sex")
 
 
-def phone() -> Comparison:
+def phone(*, sql: Dialect = DUCKDB) -> Comparison:
     return _exact("phone", "same phone")
 
 
@@ -117,24 +165,27 @@ def _exact(column: str, label: str) -> Comparison:
     }
 
 
-def address() -> Comparison:
+def address(*, sql: Dialect = DUCKDB) -> Comparison:
     """Residence or household-registration address, down to the room, else the building."""
     return {
         "output_column_name": "address",
         "comparison_levels": [
             level(
-                "len(building_keys_l) = 0 OR len(building_keys_r) = 0",
+                f"{sql.call('list_length', 'building_keys_l')} = 0"
+                f" OR {sql.call('list_length', 'building_keys_r')} = 0",
                 "missing",
                 is_null_level=True,
             ),
-            level("list_has_any(room_keys_l, room_keys_r)", "same room"),
-            level("list_has_any(building_keys_l, building_keys_r)", "same building"),
+            level(sql.call("lists_overlap", "room_keys_l", "room_keys_r"), "same room"),
+            level(sql.call("lists_overlap", "building_keys_l", "building_keys_r"), "same building"),
             ELSE,
         ],
     }
 
 
-def citizen_id(*, one_edit_u: float = 1e-6, two_edits_u: float = 1e-5) -> Comparison:
+def citizen_id(
+    *, one_edit_u: float = 1e-6, two_edits_u: float = 1e-5, sql: Dialect = DUCKDB
+) -> Comparison:
     """Id numbers, equal or within one or two edits (a mistyped or transposed digit).
 
     Random pairs almost never fall one or two edits apart, so a random sample of a city holds
@@ -146,13 +197,13 @@ def citizen_id(*, one_edit_u: float = 1e-6, two_edits_u: float = 1e-5) -> Compar
             null_level("citizen_id"),
             level("citizen_id_l = citizen_id_r", "same id"),
             level(
-                "damerau_levenshtein(citizen_id_l, citizen_id_r) <= 1",
+                sql.call("damerau_levenshtein", "citizen_id_l", "citizen_id_r") + " <= 1",
                 "one edit apart",
                 u_probability=one_edit_u,
                 fix_u_probability=True,
             ),
             level(
-                "levenshtein(citizen_id_l, citizen_id_r) <= 2",
+                sql.call("levenshtein", "citizen_id_l", "citizen_id_r") + " <= 2",
                 "two edits apart",
                 u_probability=two_edits_u,
                 fix_u_probability=True,
@@ -172,19 +223,34 @@ BUILTINS: dict[str, Callable[..., Comparison]] = {
 }
 
 
-def comparisons(config: LinkageConfig) -> list[Comparison]:
-    """The Splink comparisons a configuration asks for, built-in then custom."""
+def comparisons(config: LinkageConfig, dialect: str = "duckdb") -> list[Comparison]:
+    """The Splink comparisons a configuration asks for, built-in then custom, in `dialect`."""
     person = config.person
-    out = [BUILTINS[n](**options) for n, options in person.comparison_options]
+    sql = DIALECTS[dialect]
+    out = [BUILTINS[n](**options, sql=sql) for n, options in person.comparison_options]
     for custom in person.custom_comparisons:
         levels = []
         for lv in custom.levels:
             extra: dict[str, Any] = {"is_null_level": True} if lv.null else {}
             if lv.tf:
                 extra |= {"tf_adjustment_column": lv.tf, "tf_adjustment_weight": 1.0}
-            levels.append(level(lv.sql, lv.label, **extra))
+            levels.append(level(translate(lv.sql, sql), lv.label, **extra))
         out.append({"output_column_name": custom.name, "comparison_levels": levels})
     return out
+
+
+def translate(sql: str, dialect: Dialect) -> str:
+    """A custom level's condition, written in DuckDB SQL, in `dialect`.
+
+    The functions the dialects spell differently are renamed; everything else must be SQL that
+    both read. (sqlglot's DuckDB→Spark translation was tried: it writes `&&` for list_has_any
+    and a jaro_winkler that Spark does not have.)
+    """
+    for function in ("lists_overlap", "list_length", "damerau_levenshtein", "jaro_winkler"):
+        duckdb_name, name = getattr(DUCKDB, function), getattr(dialect, function)
+        if duckdb_name != name:
+            sql = re.sub(rf"\b{duckdb_name}\s*\(", f"{name}(", sql, flags=re.IGNORECASE)
+    return sql
 
 
 def tf_columns(config: LinkageConfig) -> list[str]:
@@ -225,7 +291,7 @@ def check_config(config: LinkageConfig, where: str) -> None:
         if factory is None:
             problems.append(f"unknown comparison {n!r} (built-in: {', '.join(BUILTINS)})")
             continue
-        allowed = set(inspect.signature(factory).parameters)
+        allowed = set(inspect.signature(factory).parameters) - {"sql"}
         problems += [f"{n}: unknown option {o!r}" for o in options if o not in allowed]
     known = ", ".join(sorted(BLOCKING_COLUMNS))
     for key in [*config.person.blocking, *config.person.training.em_blocking]:

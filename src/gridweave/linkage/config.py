@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -83,8 +83,21 @@ class PersonLinkage(Strict):
         return [next(iter(c.items())) for c in self.comparisons]
 
 
+class Spark(Strict):
+    """The Spark session the `spark` backend uses (linkage/spark.py)."""
+
+    # None: whatever spark-submit or the environment says, else local mode on every core
+    master: str | None = None
+    shuffle_partitions: int = Field(200, ge=1)
+    # intermediate tables go here as Parquet (a cluster: object storage); none: kept in memory
+    checkpoint_dir: str | None = None
+    conf: dict[str, str | int | float | bool] = {}  # any other spark.* setting, as given
+
+
 class LinkageConfig(Strict):
     person: PersonLinkage
+    backend: Literal["duckdb", "spark"]  # where Splink trains and scores
+    spark: Spark  # defaults.yaml holds its defaults
 
     @property
     def fingerprint(self) -> str:
@@ -118,6 +131,13 @@ def parse_config(text: str, where: str = "linkage configuration") -> LinkageConf
         raise ConfigError(f"{where}: {problems}") from None
     check_config(config, where)
     return config
+
+
+def with_backend(config: LinkageConfig, backend: str | None) -> LinkageConfig:
+    """`config` run on `backend` (duckdb or spark) instead of its own, checked again."""
+    if backend is None or backend == config.backend:
+        return config
+    return parse_config(yaml.safe_dump(config.model_dump() | {"backend": backend}))
 
 
 def _merge(base: Any, over: Any) -> Any:

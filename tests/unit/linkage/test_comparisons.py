@@ -142,3 +142,65 @@ def test_defaults_and_overrides() -> None:
     assert [c["output_column_name"] for c in cmp.comparisons(custom)] == ["name", "phone"]
     assert custom.person.thresholds == default.person.thresholds  # the rest stays default
     assert custom.fingerprint != default.fingerprint
+
+
+def test_one_definition_spelled_for_each_dialect() -> None:
+    from splink.internals.dialects import SplinkDialect
+
+    config = load_config()
+    duck, spark = cmp.comparisons(config, "duckdb"), cmp.comparisons(config, "spark")
+    assert cmp.comparisons(config) == duck
+    for d, s in zip(duck, spark, strict=True):
+        assert d["output_column_name"] == s["output_column_name"]
+        strip = [
+            {k: v for k, v in lv.items() if k != "sql_condition"} for lv in d["comparison_levels"]
+        ]
+        assert strip == [
+            {k: v for k, v in lv.items() if k != "sql_condition"} for lv in s["comparison_levels"]
+        ]
+    spark_sql = " ".join(lv["sql_condition"] for c in spark for lv in c["comparison_levels"])
+    for duckdb_only in ("list_has_any", "len(", "jaro_winkler_similarity"):
+        assert duckdb_only not in spark_sql
+    # the distances have the names Splink's own dialects give them
+    for name, dialect in cmp.DIALECTS.items():
+        splink = SplinkDialect.from_string(name)
+        assert (dialect.levenshtein, dialect.damerau_levenshtein, dialect.jaro_winkler) == (
+            splink.levenshtein_function_name,
+            splink.damerau_levenshtein_function_name,
+            splink.jaro_winkler_function_name,
+        )
+
+
+def test_the_backend_comes_from_the_configuration_or_the_command_line() -> None:
+    from gridweave.linkage.config import with_backend
+
+    assert load_config().backend == "duckdb"
+    spark = parse_config("backend: spark\nspark: {master: 'local[2]', conf: {spark.x: 4}}")
+    assert (spark.backend, spark.spark.master, spark.spark.conf) == (
+        "spark",
+        "local[2]",
+        {"spark.x": 4},
+    )
+    assert with_backend(spark, "duckdb").backend == "duckdb"
+    assert with_backend(spark, "duckdb").spark == spark.spark
+    with pytest.raises(ConfigError, match="backend"):
+        parse_config("backend: postgres")
+
+
+def test_a_model_trained_on_one_backend_scores_on_the_other() -> None:
+    from gridweave.linkage.probabilistic import in_dialect
+
+    config = load_config()
+    duck_model = {"sql_dialect": "duckdb", "comparisons": cmp.comparisons(config, "duckdb")}
+    duck_model["comparisons"][0]["comparison_levels"][1]["m_probability"] = 0.7
+    spark = parse_config("backend: spark")
+    moved = in_dialect(duck_model, spark)
+    assert moved["sql_dialect"] == "spark"
+    assert moved["comparisons"][0]["comparison_levels"][1]["m_probability"] == 0.7
+    assert [c["comparison_levels"] for c in moved["comparisons"]] != [
+        c["comparison_levels"] for c in duck_model["comparisons"]
+    ]
+    assert in_dialect(moved, config)["comparisons"] == duck_model["comparisons"]
+    other = parse_config("backend: spark\nperson: {comparisons: [name, phone]}")
+    with pytest.raises(ConfigError, match="birth_date"):
+        in_dialect(duck_model, other)
