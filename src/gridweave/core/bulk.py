@@ -99,7 +99,7 @@ def bulk_upsert(
         cursor.close()
 
 
-def key_table(connection: Connection, keys: Sequence[str]) -> str:
+def key_table(connection: Connection, keys: Iterable[str]) -> str:
     """A temporary one-column table holding `keys`, to join against instead of a huge IN list.
 
     The keys travel as one parameter (a JSON array on SQLite, a text array on PostgreSQL) and
