@@ -51,8 +51,9 @@ def city_folder(args: argparse.Namespace) -> Path:
 
 def run_phase(args: argparse.Namespace) -> dict[str, object]:
     from gridweave.core.database import make_engine
+    from gridweave.core.settings import load_settings
 
-    engine = make_engine(args.database_url)
+    engine = make_engine(args.database_url, keyring=load_settings().keyring())
     folder = city_folder(args)
     if args.phase == "ingest":
         return _ingest(engine, folder, skip={LATER})

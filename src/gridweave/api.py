@@ -128,7 +128,7 @@ def _immediate_transactions(engine: Engine) -> None:
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The API over the settings' database (migrated to the newest schema), or over `engine`."""
     if engine is None:
-        engine = make_engine(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url, keyring=settings.keyring())
         migrate(engine)
     if engine.dialect.name == "sqlite":
         _immediate_transactions(engine)
