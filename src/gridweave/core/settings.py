@@ -10,7 +10,7 @@ from typing import Literal, TypedDict
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from gridweave.core.crypto import Keyring, decode_key, new_key, parse_algorithm
+from gridweave.core.crypto import CryptoError, Keyring, decode_key, new_key, parse_algorithm
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
 
@@ -72,7 +72,10 @@ class Settings(BaseSettings):
                 "GRIDWEAVE_ENCRYPTION_KEYS and GRIDWEAVE_BLIND_INDEX_KEY must be set in the"
                 f" {self.environment!r} environment (`gridweave keys generate` prints new ones)"
             )
-        parse_algorithm(self.encryption_algorithm)
+        try:
+            parse_algorithm(self.encryption_algorithm)
+        except CryptoError as exc:
+            raise ValueError(str(exc)) from None
         return self
 
     def keyring(self) -> Keyring:
