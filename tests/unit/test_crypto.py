@@ -69,7 +69,6 @@ def test_old_keys_still_open_after_a_new_one_becomes_active() -> None:
 
 
 def test_bad_keyrings_are_refused_with_what_to_do() -> None:
-    KEY = {"a": os.urandom(32)}
     with pytest.raises(CryptoError, match="active encryption key 'x' is not in the keyring"):
         Keyring(
             keys={"a": os.urandom(32)},
