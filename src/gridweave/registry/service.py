@@ -175,8 +175,6 @@ def _upsert(session: Session, entity: EntityType, golden: pl.DataFrame, stamp: s
     key = key_column(entity)
     columns = set(table.__table__.columns.keys())  # type: ignore[attr-defined]
     attrs = [a for a in ATTRIBUTES[entity] if a in columns and a != key and a in golden.columns]
-    if key != key_attribute(entity).name:  # the claims' values of the key are ciphertexts
-        golden = golden.with_columns(pl.col(key_attribute(entity).name).cast(pl.String))
     frame = golden.drop(key, strict=False).rename({"entity_key": key, "golden_id": "id"})
     if "address_key" in columns and "address" in frame.columns:
         derived = clean_series("address", frame["address"]).derived
