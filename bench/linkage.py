@@ -126,7 +126,7 @@ def _baseline(engine, folder: Path) -> dict[str, object]:  # type: ignore[no-unt
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-    from gridweave.core.database import transaction
+    from gridweave.core.database import keyring_of, transaction
     from gridweave.linkage.evaluate import pairwise_quality, read_truth
 
     started = time.perf_counter()
@@ -149,6 +149,8 @@ def _baseline(engine, folder: Path) -> dict[str, object]:  # type: ignore[no-unt
     frame = frame.with_columns(
         pl.col("v").str.json_decode(pl.Struct({a: pl.String for a in attrs}))
     ).unnest("v")
+    keyring = keyring_of(engine)  # ids are stored encrypted (decision 0008)
+    frame = frame.with_columns(keyring.decrypt_series(frame["citizen_id"], "person.citizen_id"))
     records = frame.select(
         "unique_id",
         *attrs,

@@ -4,12 +4,15 @@ the new key, look-ups keep working, a stopped rotation resumes, a missing key is
 from __future__ import annotations
 
 import base64
+import json
 import os
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, text
+from typer.testing import CliRunner
 
+from gridweave.cli import app as cli_app
 from gridweave.core.crypto import CryptoError, Keyring
 from gridweave.core.database import make_engine, transaction
 from gridweave.ingest.models import QuarantinedRow
@@ -180,3 +183,34 @@ def test_settings_make_the_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     with pytest.raises(CryptoError, match="aes-256-gcm needs 32"):
         blind = base64.b64encode(os.urandom(32)).decode()
         Settings(encryption_keys={"s1": b64}, blind_index_key=blind).keyring()
+
+
+def test_the_keys_commands(engine: Engine, database_url: str, tmp_path: Path) -> None:
+    _city(engine, tmp_path)
+    old = keyring_for_tests()
+    runner = CliRunner()
+
+    def run(*args: str, **env: str) -> str:
+        result = runner.invoke(
+            cli_app, ["--database-url", database_url, "keys", *args], env={"COLUMNS": "200", **env}
+        )
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    generated = run("generate", "--key-id", "k2", "--algorithm", "sm4-gcm")
+    lines = dict(line.split("=", 1) for line in generated.splitlines())
+    new_keys = json.loads(lines["GRIDWEAVE_ENCRYPTION_KEYS"].strip("'"))
+    assert (
+        len(base64.b64decode(new_keys["k2"])) == 16
+        and lines["GRIDWEAVE_ENCRYPTION_ACTIVE_KEY"] == "k2"
+    )
+    assert f"{old.active} (active)" in run("status")
+    both = {old.active: base64.b64encode(old.keys[old.active]).decode()} | new_keys
+    env = {
+        "GRIDWEAVE_ENCRYPTION_KEYS": json.dumps(both),
+        "GRIDWEAVE_ENCRYPTION_ACTIVE_KEY": "k2",
+        "GRIDWEAVE_ENCRYPTION_ALGORITHM": "sm4-gcm",
+    }
+    assert "person: 11 rows rewritten" in run("rotate", "--batch", "4", **env)
+    after = run("status", **env)
+    assert "k2 (active)" in after and f" {old.active} " not in after
