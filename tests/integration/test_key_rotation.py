@@ -214,3 +214,41 @@ def test_the_keys_commands(engine: Engine, database_url: str, tmp_path: Path) ->
     assert "person: 11 rows rewritten" in run("rotate", "--batch", "4", **env)
     after = run("status", **env)
     assert "k2 (active)" in after and f" {old.active} " not in after
+
+
+def test_a_database_from_before_0008_is_upgraded_then_encrypted(database_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    import gridweave.core.database as database
+
+    engine = make_engine(database_url, keyring=keyring_for_tests())
+    config = Config()
+    config.set_main_option(
+        "script_location", str(Path(database.__file__).parent.parent / "migrations")
+    )
+    cid, phone = police_people(1)[0].cid, "13812345678"
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0005")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO person (id, citizen_id, phone, name, provenance, sources,"
+                    " created_at, updated_at) VALUES (1, :c, :p, '张三', '{}', 1, :t, :t)"
+                ),
+                {"c": cid, "p": phone, "t": "2026-01-01 00:00:00.000000"},
+            )
+        database.migrate(engine)
+        assert keys.status(engine)["person"] == {"(clear)": 2}
+        assert keys.rotate(engine)["person"] == 1
+        with transaction(engine) as session:
+            person = find_golden(session, P, cid)
+            clear = golden_values(session, P, person)
+            assert (clear["citizen_id"], clear["phone"]) == (cid, phone)
+            assert person.citizen_id.startswith("gw1:")
+            found = queries.search(session, P, criteria={"phone": phone}, grids=None, limit=5)
+            assert [f.id for f in found] == [1]
+    finally:
+        engine.dispose()
