@@ -4,6 +4,7 @@ gated API and `registry show` still show them to those allowed."""
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from contextlib import closing
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, inspect, select, text
 from typer.testing import CliRunner
 
@@ -156,3 +158,23 @@ def test_registry_show_opens_them(used: City) -> None:
     )
     assert result.exit_code == 0, result.output
     assert used.x.citizen_id in result.output and used.x.phone in result.output
+
+
+def test_a_missing_key_is_a_server_error_not_a_leak(used: City) -> None:
+    """The API over a keyring that lacks the stored values' key: a 500, nothing about keys."""
+    from gridweave.api import create_app
+    from gridweave.core.crypto import Keyring
+    from gridweave.core.database import make_engine
+
+    test = used.settings.keyring()
+    other = Keyring(
+        keys={"z9": os.urandom(32)}, active="z9", algorithm=test.algorithm, blind_key=test.blind_key
+    )
+    engine = make_engine(used.url, keyring=other)
+    try:
+        with TestClient(create_app(used.settings, engine), raise_server_exceptions=False) as client:
+            response = client.get("/me/data", headers=used.headers("res_x"))
+        assert response.status_code == 500
+        assert response.json()["code"] == "internal_error" and "t1" not in response.text
+    finally:
+        engine.dispose()
