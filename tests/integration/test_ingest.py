@@ -198,3 +198,19 @@ def test_refusal_is_recorded_and_loses_nothing(engine: Engine, tmp_path: Path) -
     with transaction(engine) as session:
         refused = session.scalars(select(Batch).where(Batch.status == "refused")).one()
         assert "gbk.csv" in refused.file_name and "GB18030" in (refused.error or "")
+
+
+def test_problems_do_not_quote_ids_or_phones(engine: Engine, tmp_path: Path) -> None:
+    """A near-miss phone is still someone's phone: its problem says 'the value', not it."""
+    register(engine, "police")
+    people = police_people(3)
+    people[1].phone = "1381234567"  # one digit short: kept, flagged
+    ingest_file(
+        engine,
+        path=write_csv(tmp_path / "p.csv", [p.cells() for p in people]),
+        source_name="police_test",
+    )
+    with transaction(engine) as session:
+        flags = [f for r in session.scalars(select(SourceRecord)) for f in r.flags or []]
+    assert any("the value is not a valid phone number" in f for f in flags), flags
+    assert not any("1381234567" in f for f in flags)
