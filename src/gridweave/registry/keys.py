@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from gridweave.core.crypto import Keyring, is_sealed, key_id_of
 from gridweave.core.database import Base, keyring_of, transaction
 from gridweave.registry.attributes import (
-    ATTRIBUTES,
     EntityType,
     encrypted_attributes,
     field_name,
@@ -174,7 +173,6 @@ PLACES = (
         _correction,
     ),
 )
-assert all(a in ATTRIBUTES[PERSON] for a in ("citizen_id", "phone"))
 
 
 def _read(session: Session, place: Place, after: Any, size: int) -> list[Row]:
