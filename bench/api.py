@@ -39,7 +39,7 @@ def setup(url: str, people: int) -> tuple[list[tuple[str, int]], dict[str, str]]
 
     from gridweave.areas.service import load_areas
     from gridweave.core.database import make_engine, migrate, transaction
-    from gridweave.core.settings import Settings
+    from gridweave.core.settings import Settings, load_settings
     from gridweave.ingest.service import ingest_file, register_source
     from gridweave.registry.models import Building, Person, Room
     from gridweave.sharing import audit, identities
@@ -53,7 +53,7 @@ def setup(url: str, people: int) -> tuple[list[tuple[str, int]], dict[str, str]]
         print(f"synthesising {synthetic:,} people …", flush=True)
         synthesise(city, people=synthetic, seed=7, sources=SOURCES)
     manifest = orjson.loads((city / "manifest.json").read_bytes())
-    engine = make_engine(url)
+    engine = make_engine(url, keyring=load_settings().keyring())
     migrate(engine)
     started = time.perf_counter()
     with transaction(engine) as session:
@@ -363,9 +363,10 @@ def _wait(base: str) -> None:
 
 def _verify(url: str) -> None:
     from gridweave.core.database import make_engine, transaction
+    from gridweave.core.settings import load_settings
     from gridweave.sharing import audit
 
-    engine = make_engine(url)
+    engine = make_engine(url, keyring=load_settings().keyring())
     started = time.perf_counter()
     with transaction(engine) as session:
         result = audit.verify(session)

@@ -51,8 +51,9 @@ def city_folder(args: argparse.Namespace) -> Path:
 
 def run_phase(args: argparse.Namespace) -> dict[str, object]:
     from gridweave.core.database import make_engine
+    from gridweave.core.settings import load_settings
 
-    engine = make_engine(args.database_url)
+    engine = make_engine(args.database_url, keyring=load_settings().keyring())
     folder = city_folder(args)
     if args.phase == "ingest":
         return _ingest(engine, folder, skip={LATER})
@@ -125,7 +126,7 @@ def _baseline(engine, folder: Path) -> dict[str, object]:  # type: ignore[no-unt
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-    from gridweave.core.database import transaction
+    from gridweave.core.database import keyring_of, transaction
     from gridweave.linkage.evaluate import pairwise_quality, read_truth
 
     started = time.perf_counter()
@@ -148,6 +149,8 @@ def _baseline(engine, folder: Path) -> dict[str, object]:  # type: ignore[no-unt
     frame = frame.with_columns(
         pl.col("v").str.json_decode(pl.Struct({a: pl.String for a in attrs}))
     ).unnest("v")
+    keyring = keyring_of(engine)  # ids are stored encrypted (decision 0008)
+    frame = frame.with_columns(keyring.decrypt_series(frame["citizen_id"], "person.citizen_id"))
     records = frame.select(
         "unique_id",
         *attrs,

@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 
 from gridweave.core import clock
 from gridweave.core.database import make_engine, migrate, transaction
-from gridweave.core.settings import Settings
+from gridweave.core.settings import Settings, load_settings
 from gridweave.messages import service as messages
 from gridweave.messages.senders import LogSender
 from gridweave.sharing import permits
@@ -144,7 +144,7 @@ def main() -> None:
     url = args.database_url
     if url.startswith("postgresql"):
         url, schema = _schema_url(url)
-    engine = make_engine(url)
+    engine = make_engine(url, keyring=load_settings().keyring())
     migrate(engine)
     try:
         fill(engine, args.grants, args.consents)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -13,7 +15,9 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from gridweave.core import clock
+from gridweave.core.crypto import Keyring
 from gridweave.core.database import make_engine, migrate
+from gridweave.core.settings import load_settings
 
 POSTGRES_URL = os.environ.get("GRIDWEAVE_TEST_POSTGRES_URL")
 
@@ -47,10 +51,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         admin.dispose()
 
 
+# The tests' own encryption keys: random for each run, and in the environment so the CLI, the
+# API and subprocesses the tests start read the same ones through their settings.
+os.environ.setdefault(
+    "GRIDWEAVE_ENCRYPTION_KEYS", json.dumps({"t1": base64.b64encode(os.urandom(32)).decode()})
+)
+os.environ.setdefault("GRIDWEAVE_BLIND_INDEX_KEY", base64.b64encode(os.urandom(32)).decode())
+os.environ.setdefault("GRIDWEAVE_ENCRYPTION_ALGORITHM", "aes-256-gcm")
+
+
+def keyring_for_tests() -> Keyring:
+    """The keyring the tests' settings give (see the environment above)."""
+    return load_settings().keyring()
+
+
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     """A migrated engine on an empty database."""
-    eng = make_engine(database_url)
+    eng = make_engine(database_url, keyring=keyring_for_tests())
     migrate(eng)
     yield eng
     eng.dispose()

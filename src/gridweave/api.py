@@ -13,6 +13,7 @@ from sqlalchemy import Engine, event
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gridweave.core.crypto import CryptoError
 from gridweave.core.database import make_engine, migrate, session_factory
 from gridweave.core.errors import GridweaveError
 from gridweave.core.settings import Settings
@@ -47,6 +48,8 @@ async def _sharing_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _gridweave_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GridweaveError)
+    if isinstance(exc, CryptoError):  # a missing key or a corrupted value: the operator's to fix
+        return await _unexpected(request, exc)
     status = 404 if exc.code == "not_found" else 400
     en = language(request) == "en"
     zh = GENERIC_ZH.get(exc.code, GENERIC_ZH["gridweave_error"])
@@ -128,7 +131,7 @@ def _immediate_transactions(engine: Engine) -> None:
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The API over the settings' database (migrated to the newest schema), or over `engine`."""
     if engine is None:
-        engine = make_engine(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url, keyring=settings.keyring())
         migrate(engine)
     if engine.dialect.name == "sqlite":
         _immediate_transactions(engine)

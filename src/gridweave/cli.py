@@ -21,6 +21,7 @@ from gridweave.ingest.cli import (
 from gridweave.linkage.cli import export_app, link_command, review_app
 from gridweave.messages.cli import messages_app
 from gridweave.registry.cli import registry_app
+from gridweave.registry.keys_cli import keys_app
 from gridweave.sharing.cli import audit_app, catalog_app, serve_command, users_app
 from gridweave.sharing.workflows_cli import applications_app
 
@@ -49,6 +50,7 @@ app.add_typer(sources_app, name="sources")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(areas_app, name="areas")
 app.add_typer(registry_app, name="registry")
+app.add_typer(keys_app, name="keys")
 app.command("ingest")(ingest_command)
 app.command("batches")(batches_command)
 app.command("check-contract")(check_contract_command)

@@ -44,7 +44,7 @@ def run_demo(rt: Runtime, *, people: int, seed: int) -> None:
     console.print(f"    written to {city} in {time.perf_counter() - started:.1f} s")
 
     url = f"sqlite:///{db.resolve()}"
-    engine = make_engine(url)
+    engine = make_engine(url, keyring=rt.settings.keyring())
     migrate(engine)
     with transaction(engine) as session:
         levels = load_areas(session, path=city / manifest["areas"])

@@ -58,8 +58,9 @@ def test_killed_batch_leaves_nothing_and_rerun_matches(
 
     reference = tmp_path_factory.mktemp("reference")
     from gridweave.core.database import make_engine, migrate
+    from tests.conftest import keyring_for_tests
 
-    ref_engine = make_engine(f"sqlite:///{reference / 'ref.sqlite'}")
+    ref_engine = make_engine(f"sqlite:///{reference / 'ref.sqlite'}", keyring=keyring_for_tests())
     migrate(ref_engine)
     register(ref_engine, "police")
     ingest_file(ref_engine, path=path, source_name="police_test")

@@ -10,10 +10,11 @@ from sqlalchemy import Engine, MetaData, func, select
 
 from gridweave.core.database import transaction
 from gridweave.ingest.models import Batch, QuarantinedRow, SourceRecord
-from gridweave.ingest.service import ingest_file, register_source
+from gridweave.ingest.service import ingest_file, quarantined_values, register_source
 from gridweave.registry.attributes import EntityType
 from gridweave.registry.models import Household, Person
-from gridweave.registry.service import claims, find_golden
+from gridweave.registry.service import claims, find_golden, golden_values
+from tests.conftest import keyring_for_tests
 
 from .extracts import CONTRACTS, police_people, write_csv, write_jsonl
 
@@ -53,7 +54,7 @@ def test_ingest_builds_golden_people_and_households(engine: Engine, tmp_path: Pa
         person = find_golden(session, EntityType.person, people[4].cid)
         assert person.name == people[4].name
         assert person.sex == "male"
-        assert person.phone == people[4].phone
+        assert golden_values(session, EntityType.person, person)["phone"] == people[4].phone
         assert person.relation_to_head == "spouse"
         household = session.scalar(select(Household).where(Household.household_number == "H000001"))
         assert household is not None and household.address == people[3].address
@@ -89,7 +90,8 @@ def test_new_extract_stores_only_changed_records(engine: Engine, tmp_path: Path)
     assert (report.records_new, report.records_unchanged) == (1, 26)
     assert count(engine, SourceRecord) == 28
     with transaction(engine) as session:
-        assert find_golden(session, EntityType.person, people[0].cid).phone == "13900000000"
+        found = find_golden(session, EntityType.person, people[0].cid)
+        assert golden_values(session, EntityType.person, found)["phone"] == "13900000000"
 
 
 def test_survivorship_and_provenance_across_departments(engine: Engine, tmp_path: Path) -> None:
@@ -120,7 +122,8 @@ def test_survivorship_and_provenance_across_departments(engine: Engine, tmp_path
     with transaction(engine) as session:
         person = find_golden(session, EntityType.person, target.cid)
         assert person.name == target.name  # police priority 100 beats health's 30
-        assert person.phone == "13900001111"  # health's observation is newer
+        newer = golden_values(session, EntityType.person, person)["phone"]
+        assert newer == "13900001111"  # health's observation is newer
         assert person.marital_status == "married"
         assert person.sources == 2
         by_attr = {}
@@ -153,7 +156,9 @@ def test_invalid_rows_are_quarantined_with_reasons(engine: Engine, tmp_path: Pat
         assert [r.line_number for r in rows] == [3, 4]
         assert rows[0].reasons[0].startswith("公民身份号码: check character")
         assert rows[1].reasons == ["公民身份号码: required value is missing"]
-        assert rows[0].row["姓名"] == people[1].name  # the whole row is kept
+        assert (
+            quarantined_values(keyring_for_tests(), rows[0].row)["姓名"] == people[1].name
+        )  # the whole row is kept
         flagged = session.scalars(select(SourceRecord).where(SourceRecord.flags.is_not(None))).all()
         problems = sorted(f for r in flagged for f in r.flags or [])
         assert any(p.startswith("出生日期:") for p in problems)
@@ -193,3 +198,19 @@ def test_refusal_is_recorded_and_loses_nothing(engine: Engine, tmp_path: Path) -
     with transaction(engine) as session:
         refused = session.scalars(select(Batch).where(Batch.status == "refused")).one()
         assert "gbk.csv" in refused.file_name and "GB18030" in (refused.error or "")
+
+
+def test_problems_do_not_quote_ids_or_phones(engine: Engine, tmp_path: Path) -> None:
+    """A near-miss phone is still someone's phone: its problem says 'the value', not it."""
+    register(engine, "police")
+    people = police_people(3)
+    people[1].phone = "1381234567"  # one digit short: kept, flagged
+    ingest_file(
+        engine,
+        path=write_csv(tmp_path / "p.csv", [p.cells() for p in people]),
+        source_name="police_test",
+    )
+    with transaction(engine) as session:
+        flags = [f for r in session.scalars(select(SourceRecord)) for f in r.flags or []]
+    assert any("the value is not a valid phone number" in f for f in flags), flags
+    assert not any("1381234567" in f for f in flags)

@@ -15,7 +15,9 @@ from gridweave.linkage.config import parse_config
 from gridweave.linkage.models import GoldenMerge, ReviewItem
 from gridweave.linkage.reports import evaluate_links, links
 from gridweave.linkage.service import link_people, resolve_person
+from gridweave.registry.attributes import EntityType
 from gridweave.registry.models import Person
+from gridweave.registry.service import find_golden, golden_values
 
 from .cities import city, ingest_city, ingest_one, truth
 from .extracts import write_jsonl
@@ -127,9 +129,7 @@ def test_a_record_with_someone_elses_valid_id_goes_to_review(
     with transaction(engine) as session:
         items, _ = review.list_items(session, kind="id_conflict")
         assert [(i.left.record_id, i.item.status) for i in items] == [(record, "open")]
-        owner_person = session.scalars(
-            select(Person).where(Person.citizen_id == owner["citizen_id"])
-        ).one()
+        owner_person = find_golden(session, EntityType.person, owner["citizen_id"])
         assert owner_person.name == owner["name"]
     assert golden_of(engine, record) != owner_person.id
 
@@ -138,7 +138,8 @@ def test_a_record_with_someone_elses_valid_id_goes_to_review(
     link_people(engine, actor="test", config=FAST, full=True)
     assert golden_of(engine, record) != owner_person.id
     with transaction(engine) as session:
-        assert session.get(Person, owner_person.id).citizen_id == owner["citizen_id"]
+        kept = golden_values(session, EntityType.person, session.get(Person, owner_person.id))
+        assert kept["citizen_id"] == owner["citizen_id"]
         assert len(review.list_items(session, kind="id_conflict", status=None)[0]) == 1
 
 

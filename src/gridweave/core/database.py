@@ -7,11 +7,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from gridweave.core.crypto import CryptoError, Keyring
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -45,18 +48,43 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; SQLite files get WAL, foreign keys and a busy timeout."""
+# The keys that open a database's sensitive values belong to its engine: set once where the
+# engine is made from the settings, found again by every storage function from its session.
+_KEYRINGS: WeakKeyDictionary[Engine, Keyring] = WeakKeyDictionary()
+
+
+def make_engine(url: str, *, keyring: Keyring | None = None, **kwargs: Any) -> Engine:
+    """An engine for `url`; SQLite files get WAL, foreign keys and a busy timeout.
+
+    `keyring` (from `Settings.keyring()`) encrypts and opens citizen ids and phones.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
-        url = str(parsed.set(drivername="postgresql+psycopg"))
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+            url = str(parsed.set(drivername="postgresql+psycopg"))
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    if keyring is not None:
+        _KEYRINGS[engine] = keyring
+    return engine
+
+
+def keyring_of(bind: Engine | Connection | Session) -> Keyring:
+    """The keyring the engine behind `bind` was made with."""
+    if isinstance(bind, Session):
+        bind = bind.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    keyring = _KEYRINGS.get(engine)
+    if keyring is None:
+        raise CryptoError(
+            "this database engine has no encryption keyring",
+            hint="make it with make_engine(url, keyring=settings.keyring())",
+        )
+    return keyring
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -20,6 +20,6 @@ class Runtime:
     @cached_property
     def engine(self) -> Engine:
         """The database engine, its schema brought up to date on first use."""
-        engine = make_engine(self.settings.resolved_database_url)
+        engine = make_engine(self.settings.resolved_database_url, keyring=self.settings.keyring())
         migrate(engine)
         return engine

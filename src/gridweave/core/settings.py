@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gridweave.core.crypto import CryptoError, Keyring, decode_key, new_key, parse_algorithm
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
 
@@ -41,6 +45,19 @@ class Settings(BaseSettings):
         30, ge=1, description="wait after a failed send, doubled on each further failure"
     )
 
+    encryption_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON {"key id": "base64 key"}: every key a stored value may be under',
+        repr=False,
+    )
+    encryption_active_key: str | None = Field(
+        None, description="the key id new values are encrypted under (default: the only key)"
+    )
+    encryption_algorithm: str = Field("aes-256-gcm", description="aes-256-gcm or sm4-gcm")
+    blind_index_key: str | None = Field(
+        None, description="base64 key of the blind indexes (exact look-up)", repr=False
+    )
+
     @model_validator(mode="after")
     def _no_default_secret_outside_development(self) -> Settings:
         if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET:
@@ -48,7 +65,44 @@ class Settings(BaseSettings):
                 f"GRIDWEAVE_SECRET_KEY must be set in the {self.environment!r} environment"
                 " (the default secret is for development only)"
             )
+        if self.environment != "development" and not (
+            self.encryption_keys and self.blind_index_key
+        ):
+            raise ValueError(
+                "GRIDWEAVE_ENCRYPTION_KEYS and GRIDWEAVE_BLIND_INDEX_KEY must be set in the"
+                f" {self.environment!r} environment (`gridweave keys generate` prints new ones)"
+            )
+        try:
+            parse_algorithm(self.encryption_algorithm)
+        except CryptoError as exc:
+            raise ValueError(str(exc)) from None
         return self
+
+    def keyring(self) -> Keyring:
+        """The keyring of these settings. In development without keys, the keys of
+        data_dir/encryption-keys.json, generated once (never a constant in the code)."""
+        keys, active, blind = self.encryption_keys, self.encryption_active_key, self.blind_index_key
+        if not keys or not blind:
+            if self.environment != "development":  # the validator already refused this
+                raise ValueError("encryption keys are missing")
+            stored = _development_keys(self.data_dir, self.encryption_algorithm)
+            keys = keys or stored["keys"]
+            blind = blind or stored["blind_index_key"]
+            active = active or (stored["active"] if keys == stored["keys"] else None)
+        assert blind is not None
+        if active is None:
+            if len(keys) != 1:
+                raise ValueError(
+                    "GRIDWEAVE_ENCRYPTION_ACTIVE_KEY must name one of the"
+                    f" {len(keys)} keys of GRIDWEAVE_ENCRYPTION_KEYS"
+                )
+            active = next(iter(keys))
+        return Keyring(
+            keys={k: decode_key(k, v) for k, v in keys.items()},
+            active=active,
+            algorithm=parse_algorithm(self.encryption_algorithm),
+            blind_key=decode_key("blind index", blind),
+        )
 
     @property
     def resolved_database_url(self) -> str:
@@ -60,3 +114,27 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read the settings from the environment, with explicit overrides winning."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+
+
+class _DevelopmentKeys(TypedDict):
+    keys: dict[str, str]
+    active: str
+    blind_index_key: str
+
+
+def _development_keys(data_dir: Path, algorithm: str) -> _DevelopmentKeys:
+    """Keys for a development database, made once and kept beside it (mode 0600)."""
+    path = data_dir / "encryption-keys.json"
+    if path.exists():
+        loaded: _DevelopmentKeys = json.loads(path.read_text(encoding="utf-8"))
+        return loaded
+    stored: _DevelopmentKeys = {
+        "keys": {"dev1": new_key(parse_algorithm(algorithm))},
+        "active": "dev1",
+        "blind_index_key": new_key(parse_algorithm("aes-256-gcm")),
+    }
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(stored, fh)
+    return stored

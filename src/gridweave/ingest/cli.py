@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from gridweave.core.database import transaction
+from gridweave.core.database import keyring_of, transaction
 from gridweave.core.runtime import Runtime
 from gridweave.ingest import service
 from gridweave.ingest.contracts import load_contract
@@ -235,7 +235,7 @@ def quarantine_list(
                             "line": q.line_number,
                             "record_key": q.record_key,
                             "reasons": q.reasons,
-                            "row": q.row,
+                            "row": service.quarantined_values(keyring_of(session), q.row),
                         }
                     ).decode()
                 )

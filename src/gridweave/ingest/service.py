@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from gridweave.areas.service import grid_codes, grid_locator
 from gridweave.core import clock
 from gridweave.core.bulk import bulk_insert, reserve_ids, timestamp_text
-from gridweave.core.database import transaction
+from gridweave.core.crypto import Keyring
+from gridweave.core.database import keyring_of, transaction
 from gridweave.core.errors import GridweaveError, NotFound
 from gridweave.ingest.contracts import Contract, load_contract, parse_contract
 from gridweave.ingest.models import Batch, QuarantinedRow, Source, SourceRecord
@@ -210,6 +211,7 @@ def _ingest(
         room_index=room_index(session),
         locate_grid=grid_locator(session),
         grid_codes=grid_codes(session),
+        keyring=keyring_of(session),
     )
     known = _latest_hashes(session, source.id)
     priorities = source_priorities(session)
@@ -230,7 +232,7 @@ def _ingest(
         quarantined = _quarantine_frame(staged.quarantined, chunk.bad_rows)
         for reason_list in quarantined["reasons"].to_list():
             reasons.update(_reason_kind(r) for r in reason_list)
-        _write_quarantine(connection, quarantined, source.id, batch.id)
+        _write_quarantine(connection, quarantined, source.id, batch.id, ctx.keyring)
         report.rows_read += chunk.frame.height + len(chunk.bad_rows)
         report.rows_quarantined += quarantined.height
         if progress:
@@ -362,13 +364,28 @@ def _quarantine_frame(staged: pl.DataFrame, bad_rows: list[BadRow]) -> pl.DataFr
     return pl.concat([staged, extra]).sort("line_number")
 
 
+QUARANTINE_FIELD = "quarantined_row.row"  # the associated data of a sealed quarantined row
+
+
 def _write_quarantine(
-    connection: Connection, quarantined: pl.DataFrame, source_id: int, batch_id: int
+    connection: Connection,
+    quarantined: pl.DataFrame,
+    source_id: int,
+    batch_id: int,
+    keyring: Keyring | None,
 ) -> None:
     if quarantined.height == 0:
         return
+
+    def stored(row: str) -> str:
+        # the department's whole raw row, whatever columns hold ids or phones: one ciphertext,
+        # kept as a JSON string in the JSON column
+        if keyring is None:
+            return row
+        return orjson.dumps(keyring.encrypt(row, QUARANTINE_FIELD)).decode()
+
     rows = (
-        (batch_id, source_id, line, key, row, orjson.dumps(reasons).decode(), "open")
+        (batch_id, source_id, line, key, stored(row), orjson.dumps(reasons).decode(), "open")
         for line, key, row, reasons in quarantined.iter_rows()
     )
     bulk_insert(
@@ -413,6 +430,13 @@ def list_batches(session: Session, source_name: str | None = None) -> list[Batch
     if source_name:
         query = query.where(Batch.source_id == get_source(session, source_name).id)
     return list(session.scalars(query))
+
+
+def quarantined_values(keyring: Keyring, row: object) -> object:
+    """A quarantined row's columns, opened if it is stored sealed."""
+    if isinstance(row, str):
+        return orjson.loads(keyring.decrypt(row, QUARANTINE_FIELD))
+    return row
 
 
 def list_quarantine(

@@ -41,9 +41,10 @@ class PersonFeature(Base):
     given_py: Mapped[str | None] = mapped_column(String(200))
     birth_date: Mapped[str | None] = mapped_column(String(10))
     sex: Mapped[str | None] = mapped_column(String(10))
-    phone: Mapped[str | None] = mapped_column(String(20))
-    citizen_id: Mapped[str | None] = mapped_column(String(40))  # as cleaned, valid or not
-    id_key: Mapped[str | None] = mapped_column(String(18))  # the valid id, if any
+    # phone, citizen_id and id_key are ciphertexts (core.crypto), opened when loaded
+    phone: Mapped[str | None] = mapped_column(String(160))
+    citizen_id: Mapped[str | None] = mapped_column(String(160))  # as cleaned, valid or not
+    id_key: Mapped[str | None] = mapped_column(String(160))  # the valid id, if any
     room_key: Mapped[str | None] = mapped_column(String(200))
     building_key: Mapped[str | None] = mapped_column(String(200))
     hukou_room_key: Mapped[str | None] = mapped_column(String(200))

@@ -15,12 +15,14 @@ from sqlalchemy.orm import Session
 
 from gridweave.core import clock
 from gridweave.core.bulk import reserve_ids
+from gridweave.core.database import keyring_of
 from gridweave.core.errors import GridweaveError, NotFound
 from gridweave.ingest.models import Source, SourceRecord
 from gridweave.linkage import store
 from gridweave.linkage.entities import apply_decision
 from gridweave.linkage.models import LinkDecision, ReviewItem
 from gridweave.linkage.service import PERSON, apply_golden_ids, record_merges
+from gridweave.registry.service import opened
 
 STATUSES = ("open", "accepted", "rejected")
 
@@ -50,7 +52,8 @@ def _record(session: Session, record_id: int) -> RecordView:
         .where(SourceRecord.id == record_id)
     ).one()
     record, source = row
-    return RecordView(record.id, source, record.record_key, record.golden_id, record.values or {})
+    values = opened(keyring_of(session), PERSON, record.values or {})  # a copy: never stored
+    return RecordView(record.id, source, record.record_key, record.golden_id, values)
 
 
 def list_items(

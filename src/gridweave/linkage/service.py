@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from gridweave.core import clock
 from gridweave.core.bulk import bulk_insert, reserve_ids, timestamp_text
-from gridweave.core.database import transaction
+from gridweave.core.database import keyring_of, transaction
 from gridweave.ingest.models import Source
 from gridweave.linkage import store
 from gridweave.linkage.clustering import assign_golden_ids, cluster
@@ -140,7 +140,7 @@ def _link(
         assert last_full is not None and last_full.model is not None
         wanted = set(new_ids.to_list())
         if wanted:
-            keys = store.block_keys(comparison_frame(features_new), config)
+            keys = store.block_keys(comparison_frame(features_new), config, keyring_of(session))
             wanted |= set(store.candidates(session, keys))
         frame = store.load_features(session, sorted(wanted))
         model = last_full.model

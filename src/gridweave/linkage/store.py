@@ -14,15 +14,41 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from gridweave.core.bulk import bulk_insert, bulk_upsert
+from gridweave.core.crypto import Keyring
+from gridweave.core.database import keyring_of
 from gridweave.linkage.config import LinkageConfig
 from gridweave.linkage.features import STORED, VALUE_COLUMNS, comparison_frame, person_features
 from gridweave.linkage.models import LinkDecision, ReviewItem
-from gridweave.registry.attributes import ATTRIBUTES, EntityType
+from gridweave.registry.attributes import ATTRIBUTES, EntityType, field_name
 
 PERSON = EntityType.person.value
 PERSON_ATTRS = list(ATTRIBUTES[EntityType.person])
 FEATURE_COLUMNS = [c for c in STORED if c != "record_id"]
 ID_KEY_BLOCK = "id"  # the implicit blocking key: every record carrying the same valid id
+# Stored encrypted (decision 0008), opened when loaded: linkage compares them in clear in memory.
+SEALED = {"citizen_id": "citizen_id", "phone": "phone", "id_key": "citizen_id"}
+# Blocking keys built from these are stored as blind indexes, never as ids or phones.
+BLINDED = frozenset(
+    {"phone", "citizen_id", "id_key", "id_area_birth", "id_birth_order", "id_area_order"}
+)
+
+
+def _field(column: str) -> str:
+    return field_name(EntityType.person, SEALED[column])
+
+
+def open_columns(keyring: Keyring, frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with its encrypted columns (citizen_id, phone, id_key) decrypted."""
+    return frame.with_columns(
+        keyring.decrypt_series(frame[c], _field(c)) for c in SEALED if c in frame.columns
+    )
+
+
+def seal_columns(keyring: Keyring, frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with its citizen_id, phone and id_key columns encrypted, for storing."""
+    return frame.with_columns(
+        keyring.encrypt_series(frame[c], _field(c)) for c in SEALED if c in frame.columns
+    )
 
 
 def temp_table(
@@ -68,21 +94,40 @@ def records_after(session: Session, after: int) -> pl.DataFrame:
         schema={"record_id": pl.Int64, "entity_key": pl.String, "values": pl.String},
         orient="row",
     )
+    frame = open_columns(
+        keyring_of(session),
+        frame.with_columns(
+            pl.col("values").str.json_decode(pl.Struct({c: pl.String for c in VALUE_COLUMNS}))
+        ).unnest("values"),
+    )
+    # entity_key is the blind index of the record's valid id: the id itself, in memory
     return frame.with_columns(
-        pl.col("values").str.json_decode(pl.Struct({c: pl.String for c in VALUE_COLUMNS}))
-    ).unnest("values")
+        pl.when(pl.col("entity_key").is_not_null()).then(pl.col("citizen_id")).alias("entity_key")
+    )
 
 
-def block_keys(frame: pl.DataFrame, config: LinkageConfig) -> pl.DataFrame:
-    """key, record_id, idless: one row per record per blocking key whose columns it all has."""
+def block_keys(frame: pl.DataFrame, config: LinkageConfig, keyring: Keyring) -> pl.DataFrame:
+    """key, record_id, idless: one row per record per blocking key whose columns it all has.
+
+    A key made of ids or phones is stored as its blind index: equal keys stay equal.
+    """
     idless = pl.col("id_key").is_null().alias("idless")
+
+    def blinded(value: pl.Expr, columns: list[str]) -> pl.Series:
+        series = frame.select(value).to_series()
+        return keyring.blind_series(series, "block") if BLINDED & set(columns) else series
+
     parts = [
         frame.select(
-            (pl.lit(f"{ID_KEY_BLOCK}|") + pl.col("id_key")).alias("key"), "record_id", idless
+            (pl.lit(f"{ID_KEY_BLOCK}|") + blinded(pl.col("id_key"), ["id_key"])).alias("key"),
+            "record_id",
+            idless,
         ).drop_nulls("key")
     ]
     for i, key in enumerate(config.person.blocking):
-        value = pl.concat_str([pl.col(c).cast(pl.String) for c in key], separator="|")
+        value = blinded(
+            pl.concat_str([pl.col(c).cast(pl.String) for c in key], separator="|"), list(key)
+        )
         parts.append(
             frame.select((pl.lit(f"{i}|") + value).alias("key"), "record_id", idless).drop_nulls(
                 "key"
@@ -96,13 +141,14 @@ def add_features(session: Session, records: pl.DataFrame, config: LinkageConfig)
     """Compute and store the features and blocking keys of new records; return the features."""
     features = person_features(records)
     connection = session.connection()
+    keyring = keyring_of(session)
     bulk_insert(
         connection,
         "person_feature",
         ["record_id", *FEATURE_COLUMNS],
-        features.select("record_id", *FEATURE_COLUMNS).rows(),
+        seal_columns(keyring, features.select("record_id", *FEATURE_COLUMNS)).rows(),
     )
-    keys = block_keys(comparison_frame(features), config)
+    keys = block_keys(comparison_frame(features), config, keyring)
     bulk_insert(connection, "person_block_key", ["key", "record_id", "idless"], keys.rows())
     return features
 
@@ -111,7 +157,7 @@ def rebuild_block_keys(session: Session, config: LinkageConfig) -> None:
     """Replace every blocking key (the configuration's keys changed)."""
     connection = session.connection()
     connection.exec_driver_sql("DELETE FROM person_block_key")
-    keys = block_keys(comparison_frame(load_features(session)), config)
+    keys = block_keys(comparison_frame(load_features(session)), config, keyring_of(session))
     bulk_insert(connection, "person_block_key", ["key", "record_id", "idless"], keys.rows())
 
 
@@ -128,7 +174,7 @@ def load_features(session: Session, record_ids: Iterable[int] | None = None) -> 
         sql += f" JOIN {table} t ON t.k = f.record_id"
     rows = connection.exec_driver_sql(sql).all()
     schema = dict(STORED) | {"source_id": pl.Int64, "golden_id": pl.Int64}
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    return open_columns(keyring_of(session), pl.DataFrame(rows, schema=schema, orient="row"))
 
 
 def candidates(session: Session, keys: pl.DataFrame) -> list[int]:
@@ -157,22 +203,29 @@ def golden_anchors(session: Session, keys: Iterable[str]) -> pl.DataFrame:
     record carrying one of those ids must agree with (record_id: the record the name came from).
     """
     connection = session.connection()
-    table = temp_table(connection, "_gw_anchor", {"k": "TEXT"}, ((k,) for k in set(keys)))
+    index = _blind_keys(keyring_of(session), keys)
+    table = temp_table(connection, "_gw_anchor", {"k": "TEXT"}, ((k,) for k in index))
     rows = connection.exec_driver_sql(
-        "SELECT p.provenance, p.citizen_id, p.name, p.birth_date"
-        f" FROM person p JOIN {table} t ON t.k = p.citizen_id"
+        "SELECT p.provenance, p.citizen_id_bidx, p.name, p.birth_date"
+        f" FROM person p JOIN {table} t ON t.k = p.citizen_id_bidx"
     ).all()
+    found = [(p, index[b], n, d) for p, b, n, d in rows]
     # SQLite hands JSON back as text, PostgreSQL as a dict
-    provenance = [orjson.loads(p) if isinstance(p, str | bytes) else (p or {}) for p, *_ in rows]
+    provenance = [orjson.loads(p) if isinstance(p, str | bytes) else (p or {}) for p, *_ in found]
     return pl.DataFrame(
         [
             (prov.get("name"), k, n, None if b is None else str(b)[:10])
-            for prov, (_, k, n, b) in zip(provenance, rows, strict=True)
+            for prov, (_, k, n, b) in zip(provenance, found, strict=True)
         ],
         schema={"record_id": pl.Int64, "id_key": pl.String, "name": pl.String}
         | {"birth_date": pl.String},
         orient="row",
     ).drop_nulls("record_id")
+
+
+def _blind_keys(keyring: Keyring, keys: Iterable[str]) -> dict[str, str]:
+    """blind index → citizen id, for keyed joins against person.citizen_id_bidx."""
+    return {keyring.blind(k, "citizen_id"): k for k in set(keys)}
 
 
 def name_frequencies(session: Session, names: pl.Series) -> pl.DataFrame:
@@ -282,21 +335,29 @@ def claims(session: Session, golden_ids: Iterable[int]) -> pl.DataFrame:
             "values": pl.Series([r[5] for r in rows], dtype=pl.String),
         }
     )
+    frame = open_columns(
+        keyring_of(session),
+        frame.with_columns(
+            pl.col("values").str.json_decode(pl.Struct({a: pl.String for a in PERSON_ATTRS}))
+        ).unnest("values"),
+    )
+    # own_key is the blind index of the record's valid id: the id itself, in memory
     return frame.with_columns(
-        pl.col("values").str.json_decode(pl.Struct({a: pl.String for a in PERSON_ATTRS}))
-    ).unnest("values")
+        pl.when(pl.col("own_key").is_not_null()).then(pl.col("citizen_id")).alias("own_key")
+    )
 
 
 def keys_owned_elsewhere(session: Session, keys: Iterable[str], touched: Iterable[int]) -> set[str]:
     """Of `keys`, those a golden person outside `touched` holds as its citizen id."""
     connection = session.connection()
-    table = temp_table(connection, "_gw_owned", {"k": "TEXT"}, ((k,) for k in set(keys)))
+    index = _blind_keys(keyring_of(session), keys)
+    table = temp_table(connection, "_gw_owned", {"k": "TEXT"}, ((k,) for k in index))
     touched_table = _ids_table(connection, "_gw_touched", touched)
     rows = connection.exec_driver_sql(
-        f"SELECT p.citizen_id FROM person p JOIN {table} t ON t.k = p.citizen_id"
+        f"SELECT p.citizen_id_bidx FROM person p JOIN {table} t ON t.k = p.citizen_id_bidx"
         f" WHERE NOT EXISTS (SELECT 1 FROM {touched_table} x WHERE x.k = p.id)"
     ).all()
-    return {r[0] for r in rows}
+    return {index[r[0]] for r in rows}
 
 
 def golden_keys(session: Session, golden_ids: Iterable[int]) -> pl.DataFrame:
@@ -306,7 +367,10 @@ def golden_keys(session: Session, golden_ids: Iterable[int]) -> pl.DataFrame:
     rows = connection.exec_driver_sql(
         f"SELECT p.id, p.citizen_id FROM person p JOIN {table} t ON t.k = p.id"
     ).all()
-    return pl.DataFrame(rows, schema={"golden_id": pl.Int64, "key": pl.String}, orient="row")
+    frame = pl.DataFrame(rows, schema={"golden_id": pl.Int64, "key": pl.String}, orient="row")
+    return frame.with_columns(
+        keyring_of(session).decrypt_series(frame["key"], _field("citizen_id"))
+    )
 
 
 def write_people(
@@ -324,9 +388,18 @@ def write_people(
         return
     touched = _ids_table(connection, "_gw_rewrite", golden["id"])
     connection.exec_driver_sql(
-        f"UPDATE person SET citizen_id = NULL WHERE id IN (SELECT k FROM {touched})"
+        "UPDATE person SET citizen_id = NULL, citizen_id_bidx = NULL"
+        f" WHERE id IN (SELECT k FROM {touched})"
     )
-    names = ["id", *PERSON_ATTRS, "provenance", "sources"]
+    keyring = keyring_of(session)
+    golden = seal_columns(
+        keyring,
+        golden.with_columns(
+            keyring.blind_series(golden["citizen_id"], "citizen_id").alias("citizen_id_bidx"),
+            keyring.blind_series(golden["phone"], "phone").alias("phone_bidx"),
+        ),
+    )
+    names = ["id", *PERSON_ATTRS, "citizen_id_bidx", "phone_bidx", "provenance", "sources"]
     rows = golden.select(names).rows()
     bulk_upsert(
         connection,

@@ -213,3 +213,18 @@ def attribute(entity: EntityType | str, name: str) -> Attribute:
 def key_attribute(entity: EntityType | str) -> Attribute:
     """The strong key of an entity type (citizen id, credit code, building code…)."""
     return next(a for a in ATTRIBUTES[EntityType(entity)].values() if a.is_key)
+
+
+# Stored encrypted (core.crypto) wherever the database holds them, with a blind index for
+# exact look-up: the identifiers a leaked table would expose first (decision 0008).
+ENCRYPTED_KINDS = frozenset({Kind.citizen_id, Kind.phone})
+
+
+def encrypted_attributes(entity: EntityType | str) -> list[str]:
+    """The attributes of `entity` stored encrypted."""
+    return [a.name for a in ATTRIBUTES[EntityType(entity)].values() if a.kind in ENCRYPTED_KINDS]
+
+
+def field_name(entity: EntityType | str, name: str) -> str:
+    """What a ciphertext of this attribute is bound to (its associated data)."""
+    return f"{EntityType(entity).value}.{name}"

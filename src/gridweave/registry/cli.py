@@ -35,10 +35,11 @@ def show(
     with transaction(rt.engine) as session:
         golden = service.find_golden(session, entity, ref)
         claims = service.claims(session, entity, golden)
+        values = service.golden_values(session, entity, golden)
         rt.console.print(f"[bold]{entity.value} {golden.id}[/] ({golden.sources} source records)")
         table = Table("attribute", "golden value", "claims: value · source · line · observed")
         for name, spec in ATTRIBUTES[entity].items():
-            value = getattr(golden, name, None)
+            value = values.get(name)
             own = [c for c in claims if c.attribute == name]
             if value is None and not own:
                 continue

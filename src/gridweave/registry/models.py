@@ -31,12 +31,15 @@ class GoldenRecord:
 class Person(GoldenRecord, Base):
     __tablename__ = "person"
 
-    citizen_id: Mapped[str | None] = mapped_column(String(18), unique=True)
+    # citizen_id and phone hold ciphertexts (core.crypto); *_bidx their blind indexes
+    citizen_id: Mapped[str | None] = mapped_column(String(160))
+    citizen_id_bidx: Mapped[str | None] = mapped_column(String(32), unique=True)
     name: Mapped[str | None] = mapped_column(String(100), index=True)
     sex: Mapped[str | None] = mapped_column(String(10))
     birth_date: Mapped[date | None] = mapped_column(Date)
     ethnicity: Mapped[str | None] = mapped_column(String(40))
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(160))
+    phone_bidx: Mapped[str | None] = mapped_column(String(32), index=True)
     hukou_address: Mapped[str | None] = mapped_column(String(300))
     residence_address: Mapped[str | None] = mapped_column(String(300))
     residence_room_code: Mapped[str | None] = mapped_column(String(40), index=True)
@@ -76,7 +79,7 @@ class LegalEntity(GoldenRecord, Base):
     operating_address: Mapped[str | None] = mapped_column(String(300))
     status: Mapped[str | None] = mapped_column(String(12))
     established_date: Mapped[date | None] = mapped_column(Date)
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(160))  # a ciphertext
 
 
 class Building(GoldenRecord, Base):

@@ -9,10 +9,13 @@ from functools import cache
 from itertools import pairwise
 from typing import Any
 
+import polars as pl
 from sqlalchemy import ColumnElement, Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from gridweave.areas.models import Area
+from gridweave.core.database import keyring_of
+from gridweave.ingest.cleaning import clean_series
 from gridweave.registry.attributes import EntityType
 from gridweave.registry.models import (
     GOLDEN_TABLES,
@@ -172,8 +175,9 @@ def _in_grids(entity: EntityType, grids: list[str]) -> ColumnElement[bool] | Non
 SEARCH: dict[EntityType, dict[str, tuple[str, tuple[Any, ...]]]] = {
     E.person: {
         "name": ("prefix", (Person.name,)),
-        "citizen_id": ("exact", (Person.citizen_id,)),
-        "phone": ("exact", (Person.phone,)),
+        # ids and phones are stored encrypted: matched on their blind indexes (search())
+        "citizen_id": ("blind", (Person.citizen_id_bidx,)),
+        "phone": ("blind", (Person.phone_bidx,)),
         "address": ("contains", (Person.residence_address, Person.hukou_address)),
         "household_number": ("exact", (Person.household_number,)),
     },
@@ -223,6 +227,9 @@ def search(
     query: Select[Any] = select(table)
     for name, value in criteria.items():
         how, columns = SEARCH[entity][name]
+        if how == "blind":  # cleaned as ingest cleans, then indexed as ingest indexed it
+            cleaned = clean_series(name, pl.Series([value], dtype=pl.String)).value[0]
+            value = keyring_of(session).blind(str(cleaned or value), name)
         conditions = [_match(how, c, value) for c in columns]
         query = query.where(or_(*conditions))
     if grids is not None:

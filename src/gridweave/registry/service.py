@@ -13,13 +13,28 @@ from sqlalchemy.orm import Session
 
 from gridweave.core import clock
 from gridweave.core.bulk import bulk_insert, bulk_upsert, key_table, reserve_ids
+from gridweave.core.crypto import Keyring, is_sealed
+from gridweave.core.database import keyring_of
 from gridweave.core.errors import NotFound
 from gridweave.ingest.cleaning import clean_series
 from gridweave.ingest.contracts import parse_contract
 from gridweave.ingest.models import Batch, Source, SourceRecord
-from gridweave.registry.attributes import ATTRIBUTES, EntityType, key_attribute
+from gridweave.registry.attributes import (
+    ATTRIBUTES,
+    EntityType,
+    encrypted_attributes,
+    field_name,
+    key_attribute,
+)
 from gridweave.registry.models import GOLDEN_TABLES, Room
 from gridweave.registry.survivorship import choose_golden
+
+
+def key_column(entity: EntityType | str) -> str:
+    """The golden column keyed look-ups join on: a person's citizen id is stored encrypted, so
+    people are found by its blind index; every other key is stored as it is."""
+    key = key_attribute(entity).name
+    return f"{key}_bidx" if key in encrypted_attributes(entity) else key
 
 
 @dataclass
@@ -69,14 +84,15 @@ def _prior_claims(
     """
     table = GOLDEN_TABLES[entity.value].__tablename__  # type: ignore[attr-defined]
     key = key_attribute(entity).name
+    column = key_column(entity)
     rows = (
         session.connection()
         .exec_driver_sql(
             # CROSS JOIN: SQLite takes the (small) key table outside and searches the rest by
             # index; left to itself it scans every record of the type. PostgreSQL plans freely.
-            f'SELECT r.id, r.source_id, r.observed_at, g.{key}, CAST(r."values" AS TEXT),'
+            f'SELECT r.id, r.source_id, r.observed_at, g.{column}, CAST(r."values" AS TEXT),'
             f" r.entity_key FROM {keys} k CROSS JOIN {table} g CROSS JOIN source_record r"
-            f" WHERE g.{on or key} = k.k AND r.golden_id = g.id"
+            f" WHERE g.{on or column} = k.k AND r.golden_id = g.id"
             f" AND r.entity_type = '{entity.value}'"
         )
         .all()
@@ -91,7 +107,8 @@ def _prior_claims(
         )
         .unnest("values")
         .with_columns(
-            pl.when(pl.col("own_key") == pl.col("entity_key")).then(pl.col("entity_key")).alias(key)
+            # the claim's own key value (for people: its ciphertext, entity_key is the index)
+            pl.when(pl.col("own_key") == pl.col("entity_key")).then(pl.col(key)).alias(key)
         )
         .drop("own_key")
     )
@@ -118,7 +135,7 @@ def _claims_frame(rows: Sequence[Any]) -> pl.DataFrame:
 def _existing_ids(session: Session, entity: EntityType, keys: str) -> pl.DataFrame:
     """entity_key → golden id of the keys in table `keys` that already have a golden record."""
     table = GOLDEN_TABLES[entity.value].__tablename__  # type: ignore[attr-defined]
-    key = key_attribute(entity).name
+    key = key_column(entity)
     rows = (
         session.connection()
         .exec_driver_sql(f"SELECT g.{key}, g.id FROM {table} g JOIN {keys} k ON k.k = g.{key}")
@@ -195,7 +212,7 @@ def _fill_ids(golden: pl.DataFrame, new: pl.Series, reserved: list[int]) -> pl.D
 
 def _upsert(session: Session, entity: EntityType, golden: pl.DataFrame, stamp: str) -> None:
     table = GOLDEN_TABLES[entity.value]
-    key = key_attribute(entity).name
+    key = key_column(entity)
     columns = set(table.__table__.columns.keys())  # type: ignore[attr-defined]
     attrs = [a for a in ATTRIBUTES[entity] if a in columns and a != key and a in golden.columns]
     frame = golden.drop(key, strict=False).rename({"entity_key": key, "golden_id": "id"})
@@ -204,6 +221,9 @@ def _upsert(session: Session, entity: EntityType, golden: pl.DataFrame, stamp: s
         which = "room_key" if entity == EntityType.room else "building_key"
         frame = frame.with_columns(derived[which].alias("address_key"))
         attrs.append("address_key")
+    if "phone_bidx" in columns and "phone" in frame.columns:
+        frame = frame.with_columns(phone_index(keyring_of(session), entity, frame["phone"]))
+        attrs.append("phone_bidx")
     name = table.__tablename__  # type: ignore[attr-defined]
     connection = session.connection()
     stamps = {"created_at": stamp, "updated_at": stamp}
@@ -214,6 +234,12 @@ def _upsert(session: Session, entity: EntityType, golden: pl.DataFrame, stamp: s
     bulk_insert(connection, name, filled, fresh.select(filled).rows(), stamps)
     known = frame.filter(~pl.col("new")).select(names).rows()
     bulk_upsert(connection, name, names, key, known, constants=stamps)
+
+
+def phone_index(keyring: Keyring, entity: EntityType, sealed: pl.Series) -> pl.Series:
+    """phone_bidx of encrypted phones: search by phone without storing it in clear."""
+    clear = keyring.decrypt_series(sealed, field_name(entity, "phone"))
+    return keyring.blind_series(clear, "phone").alias("phone_bidx")
 
 
 def room_index(session: Session) -> pl.DataFrame:
@@ -254,7 +280,9 @@ def find_golden(session: Session, entity: EntityType, ref: str) -> Any:
     """A golden record by its key (citizen id, credit code, code…) or its numeric id."""
     table = GOLDEN_TABLES[entity.value]
     key = key_attribute(entity).name
-    record = session.scalar(select(table).where(getattr(table, key) == ref))
+    column = key_column(entity)
+    wanted = ref if column == key else keyring_of(session).blind(ref.strip().upper(), key)
+    record = session.scalar(select(table).where(getattr(table, column) == wanted))
     if record is None and ref.isdigit():
         record = session.get(table, int(ref))
     if record is None:
@@ -272,14 +300,17 @@ def claims(session: Session, entity: EntityType, golden: Any) -> list[Claim]:
         .order_by(SourceRecord.observed_at, SourceRecord.id)
     ).all()
     chosen = golden.provenance or {}
+    keyring = keyring_of(session)
     out: list[Claim] = []
     for record, source, department, file_name in rows:
-        for attr, value in (record.values or {}).items():
+        values = opened(keyring, entity, record.values or {})
+        raw = opened(keyring, entity, record.raw or {})
+        for attr, value in values.items():
             out.append(
                 Claim(
                     attribute=attr,
                     value=str(value),
-                    raw=(record.raw or {}).get(attr, value),
+                    raw=raw.get(attr, value),
                     source=source,
                     department=department,
                     batch_id=record.batch_id,
@@ -290,3 +321,20 @@ def claims(session: Session, entity: EntityType, golden: Any) -> list[Claim]:
                 )
             )
     return out
+
+
+def opened(keyring: Keyring, entity: EntityType | str, values: dict[str, Any]) -> dict[str, Any]:
+    """A copy of attribute → value with the encrypted attributes decrypted (for reading only:
+    never assign it back to a stored record)."""
+    out = dict(values)
+    for name in encrypted_attributes(entity):
+        value = out.get(name)
+        if is_sealed(value):
+            out[name] = keyring.decrypt(value, field_name(entity, name))
+    return out
+
+
+def golden_values(session: Session, entity: EntityType, golden: Any) -> dict[str, Any]:
+    """attribute → value of a golden record, ids and phones decrypted."""
+    values = {name: getattr(golden, name, None) for name in ATTRIBUTES[entity]}
+    return opened(keyring_of(session), entity, values)

@@ -12,12 +12,21 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from gridweave.areas import tree
 from gridweave.core import clock
+from gridweave.core.crypto import is_sealed
+from gridweave.core.database import keyring_of
 from gridweave.registry import queries
-from gridweave.registry.attributes import ATTRIBUTES, EntityType, Sensitivity
+from gridweave.registry.attributes import (
+    ATTRIBUTES,
+    EntityType,
+    Sensitivity,
+    encrypted_attributes,
+    field_name,
+)
+from gridweave.registry.models import GOLDEN_TABLES
 from gridweave.sharing import audit, gate, permits
 from gridweave.sharing.catalog import declared_classes
 from gridweave.sharing.errors import Refusal, SharingError, forbidden, invalid
@@ -131,7 +140,7 @@ def show(
         declared = classes.get((subject.entity, name))
         decision = gate.decide(actor, subject, name, purpose, permits, declared)
         shown.decisions[name] = decision
-        value = getattr(record, name, None)
+        value = None if decision.outcome == Outcome.deny else stored_value(record, name)
         if decision.outcome == Outcome.deny:
             shown.denied.append(name)
         elif value is not None and decision.outcome == Outcome.mask:
@@ -141,6 +150,19 @@ def show(
             shown.values[name] = _plain(value)
     shown.outcome = gate.summarise(d.outcome for d in shown.decisions.values())
     return shown
+
+
+def stored_value(record: Any, name: str) -> Any:
+    """A golden record's value of `name`, decrypted if it is stored encrypted (core.crypto):
+    the one place reads through the gate open ciphertexts, and only for fields not denied."""
+    value = getattr(record, name, None)
+    if not is_sealed(value):
+        return value
+    entity = next(e for e, t in GOLDEN_TABLES.items() if isinstance(record, t))
+    if name not in encrypted_attributes(entity):
+        return value
+    keyring = keyring_of(object_session(record))  # type: ignore[arg-type]
+    return keyring.decrypt(value, field_name(entity, name))
 
 
 def _event(

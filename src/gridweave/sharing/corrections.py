@@ -16,10 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridweave.core import clock
+from gridweave.core.database import keyring_of
 from gridweave.ingest import service as ingest
 from gridweave.messages import service as messages
 from gridweave.registry import service as registry
-from gridweave.registry.attributes import ATTRIBUTES, EntityType
+from gridweave.registry.attributes import (
+    ATTRIBUTES,
+    EntityType,
+    encrypted_attributes,
+    field_name,
+)
 from gridweave.sharing import access, audit
 from gridweave.sharing.errors import Refusal, SharingError, forbidden, invalid
 from gridweave.sharing.gate import Actor, Outcome
@@ -103,8 +109,8 @@ def request_correction(
     request = CorrectionRequest(
         person_id=me,
         attribute=attribute,
-        disputed_value=None if value is None else str(value),
-        proposed_value=proposed_value,
+        disputed_value=_sealed(session, attribute, None if value is None else str(value)),
+        proposed_value=_sealed(session, attribute, proposed_value),
         reason=reason,
         department=source.department_code,
         source=source.name,
@@ -172,6 +178,36 @@ class InboxItem:
     outcome: str  # allow | mask | deny: how the gate let the values be shown
     disputed_value: str | None
     proposed_value: str | None
+    corrected_value: str | None = None
+
+
+def _sealed(session: Session, attribute: str, value: str | None) -> str | None:
+    """A value of a request as stored: encrypted if the attribute is (ids, phones)."""
+    if value is None or attribute not in encrypted_attributes(PERSON):
+        return value
+    return keyring_of(session).encrypt(value, _field(attribute))
+
+
+def _field(attribute: str) -> str:
+    return "correction_request." + field_name(PERSON, attribute)
+
+
+def opened(session: Session, request: CorrectionRequest) -> InboxItem:
+    """The request with its values decrypted, as its own resident sees it."""
+    if request.attribute not in encrypted_attributes(PERSON):
+        return InboxItem(
+            request,
+            "allow",
+            request.disputed_value,
+            request.proposed_value,
+            request.corrected_value,
+        )
+    keyring = keyring_of(session)
+    clear = [
+        None if v is None else keyring.decrypt(v, _field(request.attribute))
+        for v in (request.disputed_value, request.proposed_value, request.corrected_value)
+    ]
+    return InboxItem(request, "allow", clear[0], clear[1], clear[2])
 
 
 def inbox(
@@ -218,15 +254,13 @@ def _through_gate(
             raise
         return InboxItem(request, Outcome.deny.value, None, None)
     decision = shown.decisions[request.attribute]
+    clear = opened(session, request)
     if decision.outcome == Outcome.allow:
-        return InboxItem(request, "allow", request.disputed_value, request.proposed_value)
+        return clear
     kind = ATTRIBUTES[PERSON][request.attribute].kind
     hidden = [
         None if v is None else str(mask_value(kind, v))
-        for v in (
-            request.disputed_value,
-            request.proposed_value,
-        )
+        for v in (clear.disputed_value, clear.proposed_value)
     ]
     return InboxItem(request, decision.outcome.value, hidden[0], hidden[1])
 
@@ -286,7 +320,7 @@ def _answer(
 ) -> CorrectionRequest:
     request.status = status
     request.answer = answer
-    request.corrected_value = corrected_value
+    request.corrected_value = _sealed(session, request.attribute, corrected_value)
     request.answered_by_name = actor.username
     request.answered_at = clock.now()
     session.flush()

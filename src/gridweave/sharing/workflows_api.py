@@ -237,7 +237,7 @@ def _correction_out(item: corrections.InboxItem, lang: str) -> CorrectionOut:
         department=r.department,
         source=r.source,
         status=r.status,
-        corrected_value=r.corrected_value if item.outcome == "allow" else None,
+        corrected_value=item.corrected_value if item.outcome == "allow" else None,
         answer=r.answer,
         answered_at=r.answered_at,
         created_at=r.created_at,
@@ -257,9 +257,7 @@ def request_correction(
         proposed_value=body.proposed_value,
         reason=body.reason,
     )
-    return _correction_out(
-        corrections.InboxItem(found, "allow", found.disputed_value, found.proposed_value), lang
-    )
+    return _correction_out(corrections.opened(db, found), lang)
 
 
 @router.get("/me/corrections", tags=["resident"])
@@ -295,7 +293,12 @@ def accept_correction(
         corrected_value=body.corrected_value,
         note=body.note,
     )
-    return _correction_out(corrections.InboxItem(found, "allow", None, None), lang)
+    return _correction_out(
+        corrections.InboxItem(
+            found, "allow", None, None, corrections.opened(db, found).corrected_value
+        ),
+        lang,
+    )
 
 
 @router.post("/corrections/{correction_id}/reject", tags=["corrections"])

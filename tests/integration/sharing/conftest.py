@@ -24,10 +24,12 @@ from gridweave.areas.service import load_areas
 from gridweave.core.database import make_engine, migrate, transaction
 from gridweave.core.settings import Settings
 from gridweave.ingest.service import ingest_file, register_source
+from gridweave.registry.attributes import EntityType
 from gridweave.registry.models import Building, CityComponent, Household, LegalEntity, Person, Room
+from gridweave.registry.service import golden_values
 from gridweave.sharing import audit, identities
 from gridweave.sharing.roles import Role
-from tests.conftest import POSTGRES_URL, _postgres_schema_url
+from tests.conftest import POSTGRES_URL, _postgres_schema_url, keyring_for_tests
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette prefers httpx2 for its test client; httpx is ours
@@ -100,7 +102,7 @@ def city_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _ingest(url: str, city: Path) -> None:
-    engine = make_engine(url)
+    engine = make_engine(url, keyring=keyring_for_tests())
     migrate(engine)
     manifest = orjson.loads((city / "manifest.json").read_bytes())
     with transaction(engine) as session:
@@ -137,11 +139,12 @@ def _person_in(session: Any, grid: str) -> FixturePerson:
             )
         )
         if grids == {grid}:
+            clear = golden_values(session, EntityType.person, p)
             return FixturePerson(
                 p.id,
                 p.name,
-                p.citizen_id,
-                p.phone,
+                clear["citizen_id"],
+                clear["phone"],
                 household_id,
                 p.household_number,
                 room_id,
@@ -188,9 +191,11 @@ def city(city_url: str, city_dir: Path) -> Iterator[City]:
             session.scalar(select(CityComponent.id).where(CityComponent.grid_code == g).limit(1))
             for g in (GRID_A, GRID_B)
         )
-        people = list(
-            session.execute(select(Person.id, Person.name, Person.citizen_id, Person.phone)).all()
-        )
+        people = [
+            (p.id, p.name, v["citizen_id"], v["phone"])
+            for p in session.scalars(select(Person))
+            for v in [golden_values(session, EntityType.person, p)]
+        ]
         for persona, (role, department, area) in PERSONAS.items():
             person_id = {"res_x": x.id, "res_y": y.id}.get(persona)
             identities.create_account(

@@ -18,12 +18,13 @@ from gridweave.sharing import api as sharing_api
 from gridweave.sharing import audit, identities
 from gridweave.sharing.models import AuditEntry
 from gridweave.sharing.roles import Role
+from tests.conftest import keyring_for_tests
 from tests.integration.sharing.conftest import GRID_A, PASSWORD, City, TestClient, audit_actions
 
 
 @pytest.fixture
 def db(city: City) -> Iterator[Any]:
-    engine = make_engine(city.url)
+    engine = make_engine(city.url, keyring=keyring_for_tests())
     yield engine
     engine.dispose()
 

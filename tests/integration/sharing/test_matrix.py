@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from gridweave.core.database import make_engine
 from gridweave.sharing.models import AuditEntry
+from tests.conftest import keyring_for_tests
 from tests.integration.sharing.conftest import City
 from tests.integration.sharing.matrix import MATRIX, ORDER, Call
 
@@ -81,7 +82,7 @@ def test_raw_ids_and_phones_appear_only_where_an_audited_purpose_allowed_them(ci
     pattern = re.compile(
         r"(?<![0-9A-Za-z])(" + "|".join(map(re.escape, secrets)) + r")(?![0-9A-Za-z])"
     )
-    engine = make_engine(city.url)
+    engine = make_engine(city.url, keyring=keyring_for_tests())
     leaks, disclosed = [], 0
     try:
         for call, _ in MATRIX:

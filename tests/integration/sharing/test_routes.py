@@ -13,7 +13,9 @@ from fastapi.routing import APIRoute
 from sqlalchemy import select
 
 from gridweave.core import clock
+from gridweave.registry.attributes import EntityType
 from gridweave.registry.models import Person
+from gridweave.registry.service import golden_values
 from gridweave.sharing import gate
 from gridweave.sharing.deps import Db, UnitOfWorkRoute
 from gridweave.sharing.roles import Role
@@ -313,7 +315,8 @@ def test_the_walk_would_catch_a_route_that_skips_the_gate(city: City) -> None:
     def read(db: Db) -> dict[str, str | None]:
         person = db.scalar(select(Person).where(Person.id == city.x.id))
         assert person is not None
-        return {"name": person.name, "phone": person.phone}
+        # decrypted, as a careless route would, but not through the gate
+        return {"name": person.name, "phone": golden_values(db, EntityType.person, person)["phone"]}
 
     rogue.state.sessions = city.client.app.state.sessions  # type: ignore[attr-defined]
     with TestClient(rogue) as client:

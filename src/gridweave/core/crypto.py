@@ -1,0 +1,209 @@
+"""Encryption at rest of citizen ids and phones, and their keyed blind indexes (pure).
+
+A stored value reads `gw1:<algorithm>:<key id>:<base64 nonce‖ciphertext‖tag>`: the key id says
+which key of the keyring opens it, so keys can rotate while old values stay readable. The
+associated data is the attribute's field name (`person.citizen_id`): a ciphertext copied into
+another field fails to open. Nonces are random (96 bits). The blind index is HMAC-SHA256 under a
+separate key over the cleaned value, cut to 128 bits: equal ids give equal indexes, so exact
+look-ups and keyed joins work without the clear value (decision 0008).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TypeGuard
+
+import polars as pl
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from gridweave.core.errors import GridweaveError
+
+VERSION = "gw1"
+NONCE_BYTES = 12
+TAG_BYTES = 16
+BLIND_HEX = 32  # 128 bits of the HMAC
+
+
+class CryptoError(GridweaveError):
+    code = "encryption_error"
+
+
+class Algorithm(StrEnum):
+    aes_256_gcm = "aes-256-gcm"
+    sm4_gcm = "sm4-gcm"
+
+
+KEY_BYTES = {Algorithm.aes_256_gcm: 32, Algorithm.sm4_gcm: 16}
+_TAGS = {Algorithm.aes_256_gcm: "a", Algorithm.sm4_gcm: "s"}  # one letter in the stored prefix
+_BY_TAG = {t: a for a, t in _TAGS.items()}
+
+
+def parse_algorithm(name: str) -> Algorithm:
+    try:
+        return Algorithm(name.strip().lower())
+    except ValueError:
+        raise CryptoError(
+            f"unknown encryption algorithm {name!r}",
+            hint="set GRIDWEAVE_ENCRYPTION_ALGORITHM to aes-256-gcm or sm4-gcm",
+        ) from None
+
+
+def decode_key(key_id: str, text: str) -> bytes:
+    """A base64 key from the settings, with an error naming the key if it is not base64."""
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise CryptoError(
+            f"encryption key {key_id!r} is not valid base64",
+            hint="generate one with `gridweave keys generate`",
+        ) from None
+    if len(key) not in (16, 32):
+        raise CryptoError(
+            f"encryption key {key_id!r} is {len(key)} bytes long",
+            hint="use 32 bytes for aes-256-gcm, 16 bytes for sm4-gcm (`gridweave keys generate`)",
+        )
+    return key
+
+
+def new_key(algorithm: Algorithm) -> str:
+    """A fresh random key, base64, for the settings."""
+    return base64.b64encode(os.urandom(KEY_BYTES[algorithm])).decode()
+
+
+def is_sealed(text: object) -> TypeGuard[str]:
+    return isinstance(text, str) and text.startswith(VERSION + ":")
+
+
+def key_id_of(token: str) -> str:
+    """The id of the key a stored value is encrypted under."""
+    parts = token.split(":", 3)
+    if len(parts) != 4 or parts[0] != VERSION:
+        raise CryptoError(f"not an encrypted value: {token[:24]!r}…")
+    return parts[2]
+
+
+def _seal(algorithm: Algorithm, key: bytes, nonce: bytes, data: bytes, aad: bytes) -> bytes:
+    if algorithm == Algorithm.aes_256_gcm:
+        return AESGCM(key).encrypt(nonce, data, aad)
+    encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
+    encryptor.authenticate_additional_data(aad)
+    return encryptor.update(data) + encryptor.finalize() + encryptor.tag
+
+
+def _open(algorithm: Algorithm, key: bytes, nonce: bytes, sealed: bytes, aad: bytes) -> bytes:
+    if algorithm == Algorithm.aes_256_gcm:
+        return AESGCM(key).decrypt(nonce, sealed, aad)
+    body, tag = sealed[:-TAG_BYTES], sealed[-TAG_BYTES:]
+    decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
+    decryptor.authenticate_additional_data(aad)
+    return decryptor.update(body) + decryptor.finalize()
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """The encryption keys (id → key), which one encrypts new values, and the blind-index key."""
+
+    keys: Mapping[str, bytes]
+    active: str
+    algorithm: Algorithm
+    blind_key: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if self.active not in self.keys:
+            raise CryptoError(
+                f"the active encryption key {self.active!r} is not in the keyring"
+                f" (keys: {', '.join(sorted(self.keys)) or 'none'})",
+                hint="set GRIDWEAVE_ENCRYPTION_ACTIVE_KEY to one of GRIDWEAVE_ENCRYPTION_KEYS",
+            )
+        need = KEY_BYTES[self.algorithm]
+        if len(self.keys[self.active]) != need:
+            raise CryptoError(
+                f"the active key {self.active!r} has {len(self.keys[self.active])} bytes;"
+                f" {self.algorithm.value} needs {need}",
+                hint="add a key of the right length and make it the active one",
+            )
+        for key_id in self.keys:
+            if not key_id or ":" in key_id or len(key_id) > 32:
+                raise CryptoError(
+                    f"encryption key id {key_id!r} must be 1 to 32 characters, without ':'"
+                )
+        if len(self.blind_key) < 16:
+            raise CryptoError(
+                "the blind-index key is shorter than 16 bytes",
+                hint="set GRIDWEAVE_BLIND_INDEX_KEY to 32 random bytes, base64",
+            )
+
+    def __repr__(self) -> str:  # never print key material
+        return f"Keyring(active={self.active!r}, keys={sorted(self.keys)}, {self.algorithm.value})"
+
+    def encrypt(self, value: str, field_name: str) -> str:
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = _seal(
+            self.algorithm, self.keys[self.active], nonce, value.encode(), field_name.encode()
+        )
+        body = base64.b64encode(nonce + sealed).decode()
+        return f"{VERSION}:{_TAGS[self.algorithm]}:{self.active}:{body}"
+
+    def decrypt(self, token: str, field_name: str) -> str:
+        parts = token.split(":", 3)
+        if len(parts) != 4 or parts[0] != VERSION or parts[1] not in _BY_TAG:
+            raise CryptoError(
+                f"{field_name}: the stored value is not an encrypted value of this version",
+                hint="encrypt clear values with `gridweave keys rotate`",
+            )
+        _, tag, key_id, body = parts
+        key = self.keys.get(key_id)
+        if key is None:
+            raise CryptoError(
+                f"{field_name}: a stored value is encrypted under key {key_id!r},"
+                " which is not in the keyring",
+                hint=f"add key {key_id!r} back to GRIDWEAVE_ENCRYPTION_KEYS"
+                " (keys stay until `gridweave keys rotate` has finished)",
+            )
+        try:
+            raw = base64.b64decode(body, validate=True)
+            if len(raw) < NONCE_BYTES + TAG_BYTES:
+                raise ValueError("too short")
+            return _open(
+                _BY_TAG[tag], key, raw[:NONCE_BYTES], raw[NONCE_BYTES:], field_name.encode()
+            ).decode()
+        except (InvalidTag, ValueError, binascii.Error):
+            raise CryptoError(
+                f"{field_name}: a stored value under key {key_id!r} does not open"
+                " (corrupted, or moved from another field)",
+                hint="restore the value from the source records or a backup",
+            ) from None
+
+    def blind(self, value: str, kind: str) -> str:
+        """The blind index of a cleaned value of `kind` (citizen_id, phone)."""
+        digest = hmac.new(self.blind_key, f"{kind}\x00{value}".encode(), hashlib.sha256)
+        return digest.hexdigest()[:BLIND_HEX]
+
+    # Column-wise: Python runs once per distinct value, never once per row.
+
+    def encrypt_series(self, series: pl.Series, field_name: str) -> pl.Series:
+        return _map_distinct(series, lambda v: self.encrypt(v, field_name))
+
+    def decrypt_series(self, series: pl.Series, field_name: str) -> pl.Series:
+        return _map_distinct(series, lambda v: self.decrypt(v, field_name) if is_sealed(v) else v)
+
+    def blind_series(self, series: pl.Series, kind: str) -> pl.Series:
+        return _map_distinct(series, lambda v: self.blind(v, kind))
+
+
+def _map_distinct(series: pl.Series, fn: Callable[[str], str]) -> pl.Series:
+    text = series.cast(pl.String)
+    distinct = text.drop_nulls().unique()
+    if distinct.len() == 0:
+        return text
+    mapping = dict(zip(distinct.to_list(), map(fn, distinct.to_list()), strict=True))
+    return text.replace_strict(mapping, default=None, return_dtype=pl.String).alias(series.name)
