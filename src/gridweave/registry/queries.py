@@ -68,12 +68,15 @@ def _located_query(entity: EntityType) -> Select[Any]:
         grid = Building.grid_code
     else:
         grid = table.grid_code  # type: ignore[attr-defined]
-    return _with_path(query, grid)
+    # the tree's root too, where an unplaced record sits: no second round trip for it
+    root = select(Area.code).where(Area.parent_code.is_(None)).limit(1).scalar_subquery()
+    return _with_path(query, grid).add_columns(root)
 
 
 def get_located(session: Session, entity: EntityType, record_id: int) -> tuple[Any, Place] | None:
     """A golden record by id with where it sits, its area path read in the same query
-    (`Place.grids` then holds the grid and every ancestor, nearest first); None if absent."""
+    (`Place.grids` then holds the grid and every ancestor, nearest first, or the root for a
+    record not placed yet); None if absent."""
     if entity in (E.legal_entity, E.household):
         record = get_record(session, entity, record_id)
         if record is None:
@@ -82,12 +85,12 @@ def get_located(session: Session, entity: EntityType, record_id: int) -> tuple[A
     row = session.execute(_located_query(entity), {"id": record_id}).one_or_none()
     if row is None:
         return None
-    record, *codes, beyond = row
+    record, *codes, beyond, root = row
     if beyond is not None:  # a deeper tree than this join reads: walk it instead
         from gridweave.areas.tree import ancestors
 
         codes = list(ancestors(session, codes[0]))
-    path = tuple(c for c in codes if c)
+    path = tuple(c for c in codes if c) or ((root,) if root else ())
     people = frozenset({record.id}) if entity == E.person else frozenset()
     return record, Place(path, people)
 
