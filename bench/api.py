@@ -12,6 +12,11 @@ rate × seconds requests, over loopback only. Mixed: police with `police_investi
 record, confidential) and the grid worker in their own grid (masked). Every request is a real
 gated read: token check, record, area path, a decision per field, one audit entry appended to
 the hash chain, commit.
+
+Besides latency it prints the CPU time each request cost: the uvicorn workers' (user + system,
+from /proc/<pid>/stat before and after the run), PostgreSQL's (the backends serving this bench's
+connections, found by application_name) and the load process's; and the load average. Wall-clock
+latency on a shared machine is noisy; CPU per request is what the server's code costs.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import uuid
 from pathlib import Path
 
 import orjson
+from sqlalchemy import Engine, text
 
 OUT = Path(__file__).parent / "out" / "api"
 SOURCES = {"housing_buildings", "police_household_registration", "migrant_residents"}
@@ -122,6 +128,64 @@ def setup(url: str, people: int) -> tuple[list[tuple[str, int]], dict[str, str]]
     return police + grid_targets, tokens
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """A process's user + system CPU time so far; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14, 15)
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant of a process (uvicorn's supervisor → its workers)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids = [int(k) for k in (task / "children").read_text().split()]
+        except OSError:
+            continue
+        for kid in kids:
+            found += [kid, *_children(kid)]
+    return found
+
+
+class CpuMeter:
+    """CPU seconds spent by the server's processes (workers, PostgreSQL backends) over a run."""
+
+    def __init__(self, server: int, admin: Engine, application: str) -> None:
+        self.server, self.admin, self.application = server, admin, application
+
+    def _backends(self) -> list[int]:
+        """The PostgreSQL backends serving the server's connections (named `application`)."""
+        with self.admin.connect() as conn:
+            return list(
+                conn.scalars(
+                    text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+                    {"name": self.application},
+                )
+            )
+
+    def sample(self) -> dict[str, dict[int, float]]:
+        return {
+            "workers": {p: _cpu_seconds(p) for p in [self.server, *_children(self.server)]},
+            "postgres": {p: _cpu_seconds(p) for p in self._backends()},
+        }
+
+    @staticmethod
+    def spent(
+        before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]
+    ) -> dict[str, float]:
+        """Seconds per kind of process between two samples (a new backend counts from 0)."""
+        return {
+            kind: sum(t - before[kind].get(p, 0.0) for p, t in after[kind].items())
+            for kind in after
+        }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -212,9 +276,12 @@ def drive(
     elapsed = time.perf_counter() - start
     latencies.sort()
     n = len(latencies)
+    cpu = os.times()
     print(
         orjson.dumps(
             {
+                "cpu_s": round(cpu.user + cpu.system, 3),
+                "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
                 "requests": n,
                 "seconds": round(elapsed, 2),
                 "rps": round(n / elapsed, 1),
@@ -243,6 +310,12 @@ def main() -> None:
             "GRIDWEAVE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
         ),
     )
+    parser.add_argument(
+        "--keep",
+        metavar="SCHEMA",
+        help="ingest into this schema and keep it; a later run with the same name reuses it"
+        " (for profiling a server against the same data)",
+    )
     parser.add_argument("--drive", help=argparse.SUPPRESS)  # internal: the load process
     args = parser.parse_args()
     if args.drive:
@@ -257,20 +330,31 @@ def main() -> None:
         )
         return
 
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
-    schema = f"bench_api_{uuid.uuid4().hex[:8]}"
+    schema = args.keep or f"bench_api_{uuid.uuid4().hex[:8]}"
     admin_url = make_url(args.database_url).set(drivername="postgresql+psycopg")
     admin = create_engine(admin_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = admin_url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
+    kept = OUT / f"{schema}.json"
+    reuse = args.keep is not None and kept.exists()
+    if not reuse:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    # named, so that the CPU meter finds the backends of this bench's connections
+    url = admin_url.update_query_dict(
+        {"options": f"-csearch_path={schema}", "application_name": schema}
+    ).render_as_string(hide_password=False)
     server = None
     try:
-        targets, tokens = setup(url, args.people)
+        if reuse:
+            saved = orjson.loads(kept.read_bytes())
+            targets, tokens = [tuple(t) for t in saved["targets"]], saved["tokens"]
+        else:
+            targets, tokens = setup(url, args.people)
+            if args.keep:
+                kept.write_bytes(orjson.dumps({"targets": targets, "tokens": tokens}))
         port = free_port()
         env = {**os.environ, "GRIDWEAVE_DATABASE_URL": url}
         server = subprocess.Popen(
@@ -307,13 +391,15 @@ def main() -> None:
             str(args.connections),
         ]
         subprocess.run(warm, check=True, stdout=subprocess.DEVNULL)
+        meter = CpuMeter(server.pid, admin, schema)
         for rate in [float(r) for r in str(args.rates).split(",")]:
             print(
                 f"driving {rate:.0f} requests/s for {args.seconds:.0f} s"
                 f" ({args.workers} uvicorn workers, {args.connections} connections) …",
                 flush=True,
             )
-            out = subprocess.run(
+            before = meter.sample()
+            load = subprocess.Popen(
                 [
                     sys.executable,
                     __file__,
@@ -326,11 +412,15 @@ def main() -> None:
                     "--connections",
                     str(args.connections),
                 ],
-                check=True,
                 stdout=subprocess.PIPE,
                 text=True,
-            ).stdout
+            )
+            out, _ = load.communicate()
+            spent = CpuMeter.spent(before, meter.sample())
+            if load.returncode:
+                raise SystemExit(f"the load process failed ({load.returncode})")
             figures = orjson.loads(out.strip().splitlines()[-1])
+            n = max(figures["requests"], 1)
             print(
                 f"  person look-ups through the gate: {figures['rps']} requests/s,"
                 f" p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms,"
@@ -338,13 +428,21 @@ def main() -> None:
                 f" {figures['statuses']}",
                 flush=True,
             )
+            print(
+                f"  CPU per request: workers {spent['workers'] / n * 1000:.2f} ms"
+                f" ({args.workers} together), PostgreSQL {spent['postgres'] / n * 1000:.2f} ms,"
+                f" load process {figures['cpu_s'] / n * 1000:.2f} ms;"
+                f" load average {figures['load_average']}",
+                flush=True,
+            )
         _verify(url)
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        if not args.keep:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
 
 

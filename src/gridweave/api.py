@@ -19,7 +19,7 @@ from gridweave.core.errors import GridweaveError
 from gridweave.core.settings import Settings
 from gridweave.registry.api import router as registry_router
 from gridweave.sharing.api import router as sharing_router
-from gridweave.sharing.deps import language
+from gridweave.sharing.deps import SignIns, language
 from gridweave.sharing.errors import SharingError
 from gridweave.sharing.workflows_api import router as workflows_router
 
@@ -144,6 +144,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.sign_ins = SignIns()
     app.add_exception_handler(SharingError, _sharing_error)
     app.add_exception_handler(GridweaveError, _gridweave_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

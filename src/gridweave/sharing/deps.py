@@ -2,14 +2,20 @@
 (CurrentUser), the response language (Lang) and the audit trail of the request (AuditTrail).
 
 Those that do no I/O are `async def`: FastAPI runs a plain `def` dependency in its thread pool,
-a hop that costs more than the dependency itself.
+a hop that costs more than the dependency itself. For the same reason a token seen in the last
+few seconds is not checked in a transaction of its own before the route but as the first
+statement of the route's own (SignIns; decision 0009).
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -20,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gridweave.core.settings import Settings
 from gridweave.sharing import audit, identities
-from gridweave.sharing.errors import Refusal, not_authenticated
+from gridweave.sharing.errors import Refusal, SharingError, not_authenticated
 from gridweave.sharing.gate import Actor
 
 
@@ -51,9 +57,79 @@ def _discard(session: Session) -> None:
         session.close()
 
 
+SIGN_IN_SECONDS = 5.0  # how long a worker remembers a token's actor (decision 0009)
+SIGN_IN_ENTRIES = 10_000
+
+
+class SignIns:
+    """Token digest → the actor it stood for when last checked, for SIGN_IN_SECONDS; per worker.
+
+    Only a hint that lets a route start without a sign-in transaction of its own: the token is
+    still checked on every request, as the first statement of the route's transaction
+    (`_recheck`), so a revoked or expired token or a disabled account is refused on the very
+    next request, in every worker.
+    """
+
+    def __init__(self, seconds: float = SIGN_IN_SECONDS, entries: int = SIGN_IN_ENTRIES) -> None:
+        self.seconds, self.entries = seconds, entries
+        self._known: OrderedDict[str, tuple[float, Actor]] = OrderedDict()
+
+    def get(self, digest: str) -> Actor | None:
+        found = self._known.get(digest)
+        if found is None:
+            return None
+        if found[0] <= time.monotonic():
+            self._known.pop(digest, None)
+            return None
+        return found[1]
+
+    def put(self, digest: str, actor: Actor) -> None:
+        self._known.pop(digest, None)
+        self._known[digest] = (time.monotonic() + self.seconds, actor)
+        while len(self._known) > self.entries:
+            self._known.popitem(last=False)
+
+    def drop(self, digest: str) -> None:
+        self._known.pop(digest, None)
+
+
+@dataclass(frozen=True)
+class _Recheck:
+    """A remembered sign-in the route's unit of work must confirm before the route runs."""
+
+    sign_ins: SignIns
+    session: Session
+    digest: str
+    actor: Actor
+
+
+# set by get_current_user on the event loop, read by the unit of work in the route's thread
+# (anyio runs the route in a copy of the request's context)
+_pending: ContextVar[_Recheck | None] = ContextVar("gridweave_sign_in_recheck", default=None)
+
+
+def _recheck(sessions: list[Session]) -> None:
+    """Confirm a remembered sign-in in the route's transaction: the token as it is now."""
+    pending = _pending.get()
+    if pending is None:
+        return
+    try:
+        actor = identities.actor_for_digest(pending.session, pending.digest)
+    except SharingError:
+        pending.sign_ins.drop(pending.digest)
+        raise
+    finally:
+        if all(pending.session is not s for s in sessions):
+            pending.session.rollback()  # the route has no use for it: end it in this thread
+    if actor != pending.actor:  # the account changed since: the route was given the old one
+        pending.sign_ins.drop(pending.digest)
+        raise not_authenticated("your account changed since this token was checked: send again")
+
+
 def unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     """Run a (sync) route and commit its sessions in the same thread; roll back on an error,
-    except a Refusal: the refused access was audited, and that entry must stay."""
+    except a Refusal: the refused access was audited, and that entry must stay. A remembered
+    sign-in is confirmed first, in the same transaction."""
     if inspect.iscoroutinefunction(endpoint):
         return endpoint
 
@@ -61,6 +137,7 @@ def unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         sessions = [v for v in kwargs.values() if isinstance(v, Session)]
         try:
+            _recheck(sessions)
             result = endpoint(*args, **kwargs)
         except Refusal:
             for session in sessions:
@@ -74,6 +151,7 @@ def unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
             session.commit()
         return result
 
+    run.confirms_sign_in = True  # type: ignore[attr-defined]
     return run
 
 
@@ -111,11 +189,28 @@ Lang = Annotated[str, Depends(get_lang)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def get_current_user(db: Db, settings: AppSettings, credentials: Credentials) -> Actor:
+async def get_current_user(
+    request: Request, db: Db, settings: AppSettings, credentials: Credentials
+) -> Actor:
     if credentials is None:
         raise not_authenticated()
+    digest = identities.token_digest(settings.secret_key, credentials.credentials)
+    sign_ins: SignIns = request.app.state.sign_ins
+    remembered = sign_ins.get(digest)
+    route = request.scope.get("route")
+    confirmed_later = getattr(getattr(route, "endpoint", None), "confirms_sign_in", False)
+    if remembered is not None and confirmed_later:
+        _pending.set(_Recheck(sign_ins, db, digest, remembered))
+        return remembered
+    _pending.set(None)
+    actor = await run_in_threadpool(_sign_in, db, digest)
+    sign_ins.put(digest, actor)
+    return actor
+
+
+def _sign_in(db: Session, digest: str) -> Actor:
     try:
-        return identities.authenticate(db, settings=settings, token=credentials.credentials)
+        return identities.actor_for_digest(db, digest)
     finally:
         db.rollback()  # a read: end it here and give the connection back before the route
 

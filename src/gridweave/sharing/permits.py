@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from gridweave.core import clock
@@ -32,6 +32,16 @@ class Loaded:
     consents: list[ConsentRecord] = field(default_factory=list)
 
 
+# built once: it runs on every read with a purpose (a Core query: no ORM objects are needed)
+_GRANTED_FIELDS = select(Application.fields).where(
+    Application.department == bindparam("department"),
+    Application.purpose == bindparam("purpose"),
+    Application.status == "approved",
+    Application.valid_from <= bindparam("now"),
+    Application.valid_until > bindparam("now"),
+)
+
+
 def load(
     session: Session, *, actor: Actor, person_ids: Iterable[int], purpose: Purpose | None
 ) -> Loaded:
@@ -44,14 +54,9 @@ def load(
     now = clock.now()
     grants = {
         Grant(actor.department, EntityType(entity), attribute, purpose.code)
-        for fields in session.scalars(
-            select(Application.fields).where(
-                Application.department == actor.department,
-                Application.purpose == purpose.code,
-                Application.status == "approved",
-                Application.valid_from <= now,
-                Application.valid_until > now,
-            )
+        for fields in session.connection().scalars(
+            _GRANTED_FIELDS,
+            {"department": actor.department, "purpose": purpose.code, "now": now},
         )
         for entity, attribute in fields
     }
