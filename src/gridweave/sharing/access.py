@@ -12,11 +12,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from gridweave.areas import tree
 from gridweave.core import clock
-from gridweave.core.crypto import is_sealed
+from gridweave.core.crypto import Keyring, is_sealed
 from gridweave.core.database import keyring_of
 from gridweave.registry import queries
 from gridweave.registry.attributes import (
@@ -26,7 +26,6 @@ from gridweave.registry.attributes import (
     encrypted_attributes,
     field_name,
 )
-from gridweave.registry.models import GOLDEN_TABLES
 from gridweave.sharing import audit, gate, permits
 from gridweave.sharing.catalog import declared_classes
 from gridweave.sharing.errors import Refusal, SharingError, forbidden, invalid
@@ -129,6 +128,7 @@ def show(
     purpose: Purpose | None,
     permits: gate.Permits,
     classes: Classes,
+    keyring: Keyring,
     only: frozenset[str] | None = None,
 ) -> Shown:
     """Decide every field of a record (or `only` these) and keep what may be shown, masked where
@@ -140,7 +140,11 @@ def show(
         declared = classes.get((subject.entity, name))
         decision = gate.decide(actor, subject, name, purpose, permits, declared)
         shown.decisions[name] = decision
-        value = None if decision.outcome == Outcome.deny else stored_value(record, name)
+        value = (
+            None
+            if decision.outcome == Outcome.deny
+            else stored_value(record, name, subject.entity, keyring)
+        )
         if decision.outcome == Outcome.deny:
             shown.denied.append(name)
         elif value is not None and decision.outcome == Outcome.mask:
@@ -152,16 +156,13 @@ def show(
     return shown
 
 
-def stored_value(record: Any, name: str) -> Any:
-    """A golden record's value of `name`, decrypted if it is stored encrypted (core.crypto):
-    the one place reads through the gate open ciphertexts, and only for fields not denied."""
+def stored_value(record: Any, name: str, entity: EntityType, keyring: Keyring) -> Any:
+    """A golden record's value of `name` (an ORM object or a row), decrypted if it is stored
+    encrypted (core.crypto): the one place reads through the gate open ciphertexts, and only for
+    fields not denied."""
     value = getattr(record, name, None)
-    if not is_sealed(value):
+    if not is_sealed(value) or name not in encrypted_attributes(entity):
         return value
-    entity = next(e for e, t in GOLDEN_TABLES.items() if isinstance(record, t))
-    if name not in encrypted_attributes(entity):
-        return value
-    keyring = keyring_of(object_session(record))  # type: ignore[arg-type]
     return keyring.decrypt(value, field_name(entity, name))
 
 
@@ -237,14 +238,15 @@ def read_record(
     path = place.grids or (paths.root(),) if entity in AREA_READ_WITH_RECORD else paths.of(place)
     subject = Subject(entity, record.id, path, place.person_ids)
     classes = declared_classes(session)
+    keyring = keyring_of(session)
     people = place.person_ids if entity == EntityType.person else frozenset()  # consents: people
     loaded = permits.load(session, actor=actor, person_ids=people, purpose=chosen)
-    shown = show(actor, subject, record, chosen, loaded.permits, classes, only)
+    shown = show(actor, subject, record, chosen, loaded.permits, classes, keyring, only)
     relied = permits.used(loaded, shown.decisions)
     lost = permits.spend(session, relied)
     if lost:  # a concurrent read spent a single-use consent first: decide again without it
         loaded = permits.without(loaded, lost)
-        shown = show(actor, subject, record, chosen, loaded.permits, classes, only)
+        shown = show(actor, subject, record, chosen, loaded.permits, classes, keyring, only)
         relied = [r for r in relied if r not in lost]
     extra = {"consents": [r.id for r in relied]} if relied else {}
     event = _event(f"{entity.value}.read", shown, chosen, subject, **extra)
@@ -295,11 +297,12 @@ def search(
     where = queries.places(session, entity, records)
     paths = Paths(session)
     classes = declared_classes(session)
+    keyring = keyring_of(session)
     results, events = [], []
     for record in records:
         place = where.get(record.id, queries.Place(()))
         subject = Subject(entity, record.id, paths.of(place), place.person_ids)
-        shown = show(actor, subject, record, None, gate.NO_PERMITS, classes)
+        shown = show(actor, subject, record, None, gate.NO_PERMITS, classes, keyring)
         event = _event(action, shown, None, subject, criteria=wanted)
         events.append(event)
         if shown.outcome != Outcome.deny:

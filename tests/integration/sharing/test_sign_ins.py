@@ -22,7 +22,7 @@ from tests.integration.sharing.conftest import GRID_A, GRID_B, City, TestClient,
 @pytest.fixture
 def other_worker(city: City) -> Iterator[TestClient]:
     """A second app over the same database, with its own engine and memory of sign-ins."""
-    engine = make_engine(city.url)
+    engine = make_engine(city.url, keyring=city.settings.keyring())
     with TestClient(create_app(city.settings, engine=engine)) as client:
         yield client
     engine.dispose()
