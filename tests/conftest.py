@@ -7,6 +7,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,11 +32,12 @@ def _postgres_schema_url(base: str, schema: str) -> str:
     )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'gridweave.sqlite'}"
+@contextmanager
+def empty_database(backend: str, folder: Path) -> Iterator[str]:
+    """A URL to an empty database: a SQLite file in `folder`, or a fresh PostgreSQL schema
+    (dropped afterwards). PostgreSQL is skipped, saying why, when no server is configured."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'gridweave.sqlite'}"
         return
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL: set GRIDWEAVE_TEST_POSTGRES_URL to run this test on it")
@@ -49,6 +51,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    with empty_database(request.param, tmp_path) as url:
+        yield url
 
 
 # The tests' own encryption keys: random for each run, and in the environment so the CLI, the

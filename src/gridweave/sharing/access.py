@@ -32,6 +32,7 @@ from gridweave.sharing.errors import Refusal, SharingError, forbidden, invalid
 from gridweave.sharing.gate import Actor, Outcome, Subject
 from gridweave.sharing.masking import mask_value
 from gridweave.sharing.purposes import Purpose, purposes
+from gridweave.sharing.roles import Role
 
 MAX_RESULTS = 50
 # entities whose area path queries.get_located reads in the record's own query
@@ -78,6 +79,18 @@ class Paths:
                 self.cache[grid] = tree.ancestors(self.session, grid)
             path.extend(c for c in self.cache[grid] if c not in path)
         return tuple(path)
+
+
+def require_officer(
+    session: Session, *, actor: Actor, trail: audit.Trail, action: str, en: str, zh: str
+) -> str:
+    """The department of a department officer (or a department's system); anyone else is
+    refused, with the refusal audited, and told why (`en`/`zh`)."""
+    if actor.role != Role.department_officer or actor.department is None:
+        event = audit.Event(action, "deny", detail={"reason": "forbidden_role"})
+        audit.append(session, actor=actor, events=[event], trail=trail)
+        raise forbidden("forbidden_role", en, zh)
+    return actor.department
 
 
 def resolve_purpose(

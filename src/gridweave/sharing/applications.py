@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from gridweave.core import clock
 from gridweave.messages import service as messages
-from gridweave.sharing import audit, catalog
+from gridweave.sharing import access, audit, catalog
 from gridweave.sharing.errors import SharingError, forbidden, invalid
 from gridweave.sharing.gate import Actor
 from gridweave.sharing.models import Application
 from gridweave.sharing.purposes import Purpose, purposes
-from gridweave.sharing.roles import Department, Role
+from gridweave.sharing.roles import Department
 
 MAX_PERIOD = timedelta(days=366)  # a grant is reviewed at least yearly
 STATUSES = ("pending", "approved", "refused", "revoked", "expired")
@@ -46,15 +46,14 @@ def in_force(application: Application, now: datetime | None = None) -> bool:
 
 
 def _officer(session: Session, actor: Actor, trail: audit.Trail, action: str) -> str:
-    if actor.role != Role.department_officer or actor.department is None:
-        event = audit.Event(action, "deny", detail={"reason": "forbidden_role"})
-        audit.append(session, actor=actor, events=[event], trail=trail)
-        raise forbidden(
-            "forbidden_role",
-            "only a department officer (or a department's system) may do this",
-            "只有部门工作人员（或部门系统）可以进行此操作",
-        )
-    return actor.department
+    return access.require_officer(
+        session,
+        actor=actor,
+        trail=trail,
+        action=action,
+        en="only a department officer (or a department's system) may do this",
+        zh="只有部门工作人员（或部门系统）可以进行此操作",
+    )
 
 
 def _purpose(session: Session, actor: Actor, trail: audit.Trail, code: str) -> Purpose:

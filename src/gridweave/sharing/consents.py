@@ -21,7 +21,7 @@ from gridweave.messages import service as messages
 from gridweave.registry import queries
 from gridweave.registry.attributes import ATTRIBUTES, EntityType
 from gridweave.registry.models import Person
-from gridweave.sharing import audit, gate
+from gridweave.sharing import access, audit, gate
 from gridweave.sharing.applications import MAX_PERIOD
 from gridweave.sharing.errors import SharingError, forbidden, invalid
 from gridweave.sharing.gate import Actor, Subject
@@ -76,15 +76,14 @@ def guardians_of(session: Session, child: Person, day: date) -> list[int]:
 def _officer(
     session: Session, actor: Actor, trail: audit.Trail, action: str = "consent.requested"
 ) -> str:
-    if actor.role != Role.department_officer or actor.department is None:
-        event = audit.Event(action, "deny", detail={"reason": "forbidden_role"})
-        audit.append(session, actor=actor, events=[event], trail=trail)
-        raise forbidden(
-            "forbidden_role",
-            "only a department officer (or a department's system) may ask for consent",
-            "只有部门工作人员（或部门系统）可以发起授权请求",
-        )
-    return actor.department
+    return access.require_officer(
+        session,
+        actor=actor,
+        trail=trail,
+        action=action,
+        en="only a department officer (or a department's system) may ask for consent",
+        zh="只有部门工作人员（或部门系统）可以发起授权请求",
+    )
 
 
 def _not_found(consent_id: int) -> SharingError:

@@ -46,15 +46,14 @@ def _resident(session: Session, actor: Actor, trail: audit.Trail, action: str) -
 
 
 def _officer(session: Session, actor: Actor, trail: audit.Trail, action: str) -> str:
-    if actor.role != Role.department_officer or actor.department is None:
-        event = audit.Event(action, "deny", detail={"reason": "forbidden_role"})
-        audit.append(session, actor=actor, events=[event], trail=trail)
-        raise forbidden(
-            "forbidden_role",
-            "only an officer of the department that supplied the value may do this",
-            "只有提供该数据的部门工作人员可以进行此操作",
-        )
-    return actor.department
+    return access.require_officer(
+        session,
+        actor=actor,
+        trail=trail,
+        action=action,
+        en="only an officer of the department that supplied the value may do this",
+        zh="只有提供该数据的部门工作人员可以进行此操作",
+    )
 
 
 def request_correction(

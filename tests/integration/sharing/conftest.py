@@ -7,7 +7,6 @@ administrator, resident X (lives in grid A) and resident Y (grid B), and anonymo
 
 from __future__ import annotations
 
-import uuid
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,8 +15,7 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from gridweave.api import create_app
 from gridweave.areas.service import load_areas
@@ -29,7 +27,7 @@ from gridweave.registry.models import Building, CityComponent, Household, LegalE
 from gridweave.registry.service import golden_values
 from gridweave.sharing import audit, identities
 from gridweave.sharing.roles import Role
-from tests.conftest import POSTGRES_URL, _postgres_schema_url, keyring_for_tests
+from tests.conftest import empty_database, keyring_for_tests
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette prefers httpx2 for its test client; httpx is ours
@@ -159,21 +157,8 @@ def city_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """An empty database for one test module: a SQLite file or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'gridweave.sqlite'}"
-        return
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL: set GRIDWEAVE_TEST_POSTGRES_URL to run this test on it")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(make_url(POSTGRES_URL).set(drivername="postgresql+psycopg"))
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield _postgres_schema_url(POSTGRES_URL, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with empty_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
