@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -128,14 +132,39 @@ def _immediate_transactions(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def pool_for(settings: Settings) -> dict[str, Any]:
+    """The connection pool of an API worker: as many connections kept open as it runs requests
+    at once. A smaller pool than that makes the pool close every connection beyond it when it is
+    returned, so a busy server opens a new PostgreSQL backend (a fork, sign-on and catalog
+    cache) for most requests, which cost more CPU than the requests themselves."""
+    if make_url(settings.resolved_database_url).get_backend_name() == "sqlite":
+        return {}
+    n = settings.api_concurrency
+    return {"pool_size": n, "max_overflow": n}  # overflow only if a request holds two
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # routes run in anyio's thread pool: no more at once than the pool has connections (and
+    # fewer threads wait for the GIL)
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = app.state.settings.api_concurrency
+    yield
+
+
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The API over the settings' database (migrated to the newest schema), or over `engine`."""
     if engine is None:
-        engine = make_engine(settings.resolved_database_url, keyring=settings.keyring())
+        engine = make_engine(
+            settings.resolved_database_url,
+            keyring=settings.keyring(),
+            **pool_for(settings),
+        )
         migrate(engine)
     if engine.dialect.name == "sqlite":
         _immediate_transactions(engine)
     app = FastAPI(
+        lifespan=_lifespan,
         title="gridweave",
         version="0.1.0",
         description="The base library through the sharing gate: every read decided per field"

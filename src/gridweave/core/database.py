@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -67,10 +68,42 @@ def make_engine(url: str, *, keyring: Keyring | None = None, **kwargs: Any) -> E
     else:
         if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
             url = str(parsed.set(drivername="postgresql+psycopg"))
-        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, **kwargs)
+        _ping_when_idle(engine)
     if keyring is not None:
         _KEYRINGS[engine] = keyring
     return engine
+
+
+IDLE_PING_SECONDS = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it has been idle a while.
+
+    The server may have closed it since (a restart, an idle timeout); SQLAlchemy's
+    `pool_pre_ping` would find out with one more round trip on every checkout, which on a busy API
+    costs more than the look-up it guards. A connection used in the last IDLE_PING_SECONDS
+    is handed out as it is; an older one is pinged, and a dead one replaced before anyone sees it.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise exc.DisconnectionError(str(error)) from error  # the pool reconnects
+            raise
+        if not alive:
+            raise exc.DisconnectionError("the connection did not answer a ping")
 
 
 def keyring_of(bind: Engine | Connection | Session) -> Keyring:

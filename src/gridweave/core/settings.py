@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     api_token_days: int = Field(90, ge=1, le=366, description="default life of an API token")
     login_max_failures: int = Field(5, ge=1, description="failed logins before a lockout")
     lockout_minutes: int = Field(15, ge=1, description="how long a locked account stays locked")
+    api_concurrency: int = Field(
+        12,
+        ge=1,
+        le=200,
+        description="requests one API worker process runs at once; each holds one pooled"
+        " database connection, which the worker keeps open",
+    )
     audit_hash: Literal["sha256", "sm3"] = Field("sha256", description="the audit chain's hash")
     message_sender: Literal["log"] = Field(
         "log", description="how outbox messages leave: log (development: data_dir/messages.log)"

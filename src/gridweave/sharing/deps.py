@@ -18,9 +18,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -129,7 +131,8 @@ def _recheck(sessions: list[Session]) -> None:
 def unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     """Run a (sync) route and commit its sessions in the same thread; roll back on an error,
     except a Refusal: the refused access was audited, and that entry must stay. A remembered
-    sign-in is confirmed first, in the same transaction."""
+    sign-in is confirmed first, in the same transaction. The result leaves as `run.respond`
+    makes it (set by UnitOfWorkRoute), also in this thread."""
     if inspect.iscoroutinefunction(endpoint):
         return endpoint
 
@@ -149,17 +152,41 @@ def unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
             raise
         for session in sessions:
             session.commit()
-        return result
+        respond = run.respond  # type: ignore[attr-defined]
+        return result if respond is None or isinstance(result, Response) else respond(result)
 
     run.confirms_sign_in = True  # type: ignore[attr-defined]
+    run.respond = None  # type: ignore[attr-defined]
     return run
 
 
 class UnitOfWorkRoute(APIRoute):
-    """Every route of the API: its work is one transaction, committed in its own thread."""
+    """Every route of the API: its work is one transaction, committed in its own thread, where
+    its result is also validated and serialised as JSON.
+
+    (FastAPI would validate a sync route's result in a second trip through the thread pool,
+    which costs a busy server more than the validation: a tenth of a person look-up's CPU.)
+    """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().__init__(path, unit_of_work(endpoint), **kwargs)
+        work = unit_of_work(endpoint)
+        super().__init__(path, work, **kwargs)
+        plain = self.status_code in (None, 200) and isinstance(
+            self.response_class, DefaultPlaceholder
+        )
+        if work is not endpoint and self.response_model is not None and plain:
+            work.respond = _json_response(TypeAdapter(self.response_model))  # type: ignore[attr-defined]
+
+
+def _json_response(adapter: TypeAdapter[Any]) -> Callable[[Any], Response]:
+    """What FastAPI's own response handling does for a route: validate against the response
+    model, then JSON (by alias)."""
+
+    def respond(value: Any) -> Response:
+        content = adapter.dump_json(adapter.validate_python(value), by_alias=True)
+        return Response(content, media_type="application/json")
+
+    return respond
 
 
 async def get_trail(request: Request) -> audit.Trail:
