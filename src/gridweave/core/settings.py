@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, ge=1, description="failed logins before a lockout")
     lockout_minutes: int = Field(15, ge=1, description="how long a locked account stays locked")
     api_concurrency: int = Field(
-        12,
+        8,
         ge=1,
         le=200,
         description="requests one API worker process runs at once; each holds one pooled"

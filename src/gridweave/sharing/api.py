@@ -30,6 +30,7 @@ from gridweave.sharing.schemas import (
     CatalogEntryOut,
     LoginRequest,
     MyDataOut,
+    PasswordChange,
     ProvenanceOut,
     PurposeOut,
     RecordOut,
@@ -56,6 +57,29 @@ def logout(
     """End this session: its token stops working."""
     assert credentials is not None  # CurrentUser has already refused a missing token
     identities.logout(db, actor=user, trail=trail, settings=settings, token=credentials.credentials)
+
+
+@router.post("/me/password", tags=["auth"], status_code=204)
+def change_password(
+    body: PasswordChange,
+    db: Db,
+    user: CurrentUser,
+    settings: AppSettings,
+    trail: AuditTrail,
+    credentials: Credentials,
+) -> None:
+    """Change your password (the current one is asked for; wrong ones count towards the
+    lockout). Your other sessions end; this one goes on."""
+    assert credentials is not None  # CurrentUser has already refused a missing token
+    identities.change_password(
+        db,
+        actor=user,
+        trail=trail,
+        settings=settings,
+        token=credentials.credentials,
+        current=body.current_password,
+        new=body.new_password,
+    )
 
 
 @router.get("/me", tags=["auth"])

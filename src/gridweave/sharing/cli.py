@@ -108,6 +108,29 @@ def users_disable(ctx: typer.Context, username: str) -> None:
         rt.console.print(f"disabled: [bold]{username}[/]; its tokens are revoked")
 
 
+@users_app.command("password")
+def users_password(
+    ctx: typer.Context,
+    username: str,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+) -> None:
+    """Set a new password for an account whose owner lost theirs; lifts a lockout and ends the
+    account's sessions."""
+    rt: Runtime = ctx.obj
+    password = _read_password(password_stdin)
+    with transaction(rt.engine) as session:
+        ended = identities.reset_password(
+            session,
+            actor=identities.console_actor(Role.security_admin),
+            trail=_trail(rt),
+            username=username,
+            password=password,
+        )
+    rt.console.print(f"password reset: [bold]{username}[/]; {ended} session(s) ended")
+
+
 @users_app.command("token")
 def users_token(
     ctx: typer.Context,

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -153,12 +153,8 @@ def create_account(
     if session.scalar(select(Account.id).where(Account.username == username)) is not None:
         raise invalid("account_exists", f"account {username!r} exists", f"账号 {username} 已存在")
     _check_account(session, role, department, area_code, person_id)
-    if password is not None and len(password) < MIN_PASSWORD:
-        raise invalid(
-            "weak_password",
-            f"a password needs at least {MIN_PASSWORD} characters",
-            f"密码至少 {MIN_PASSWORD} 位",
-        )
+    if password is not None:
+        _check_password(password)
     now = clock.now()
     account = Account(
         username=username,
@@ -185,6 +181,104 @@ def create_account(
     event = audit.Event("account.created", "ok", "account", account.id, detail=detail)
     audit.append(session, actor=actor, events=[event], trail=trail)
     return account
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise invalid(
+            "weak_password",
+            f"a password needs at least {MIN_PASSWORD} characters",
+            f"密码至少 {MIN_PASSWORD} 位",
+        )
+
+
+def _end_sessions(session: Session, account_id: int, *, keep: str | None = None) -> int:
+    """Revoke an account's open sign-in sessions (not its API tokens), but the one `keep`
+    (a token digest); how many ended."""
+    where = [
+        ApiToken.account_id == account_id,
+        ApiToken.kind == "session",
+        ApiToken.revoked_at.is_(None),
+    ]
+    if keep is not None:
+        where.append(ApiToken.token_hash != keep)
+    ended = session.execute(update(ApiToken).where(*where).values(revoked_at=clock.now()))
+    return int(ended.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _no_password(username: str) -> SharingError:
+    return invalid(
+        "no_password",
+        f"account {username!r} signs in with API tokens only: it has no password",
+        f"账号 {username} 仅使用接口令牌，没有密码",
+    )
+
+
+def change_password(
+    session: Session,
+    *,
+    actor: Actor,
+    trail: audit.Trail,
+    settings: Settings,
+    token: str,
+    current: str,
+    new: str,
+) -> int:
+    """Change one's own password. The current one must be given: a wrong one counts towards
+    the lockout like a failed sign-in. Every other session of the account ends (a stolen
+    session does not outlive the change); the one making the change goes on. Returns how many
+    sessions ended."""
+    account = session.scalar(
+        select(Account).where(Account.id == actor.account_id).with_for_update()
+    )
+    if account is None or account.password_hash is None:
+        raise _no_password(actor.username)
+    now = clock.now()
+    if account.locked_until is not None and account.locked_until > now:
+        raise account_locked(account.locked_until)
+    if not _verify(account.password_hash, current):
+        reason = _count_failure(account, settings, now)
+        event = audit.Event(
+            "account.password_changed", "fail", "account", account.id, detail={"reason": reason}
+        )
+        audit.append(session, actor=actor, events=[event], trail=trail)
+        raise invalid_credentials()
+    _check_password(new)
+    if new == current:
+        raise invalid(
+            "weak_password",
+            "the new password must differ from the current one",
+            "新密码不能与当前密码相同",
+        )
+    account.password_hash = _hasher.hash(new)
+    account.updated_at = now
+    ended = _end_sessions(session, account.id, keep=token_digest(settings.secret_key, token))
+    event = audit.Event(
+        "account.password_changed", "ok", "account", account.id, detail={"sessions_ended": ended}
+    )
+    audit.append(session, actor=actor, events=[event], trail=trail)
+    return ended
+
+
+def reset_password(
+    session: Session, *, actor: Actor, trail: audit.Trail, username: str, password: str
+) -> int:
+    """Set a new password for someone who lost theirs (security administrators only): the
+    lockout is lifted and every session of the account ends. Returns how many ended."""
+    _require(actor, Role.security_admin, "reset passwords", "重置密码")
+    account = get_account(session, username)
+    if account.password_hash is None:
+        raise _no_password(username)
+    _check_password(password)
+    account.password_hash = _hasher.hash(password)
+    account.failed_logins = 0
+    account.locked_until = None
+    account.updated_at = clock.now()
+    ended = _end_sessions(session, account.id)
+    detail = {"username": username, "sessions_ended": ended}
+    event = audit.Event("account.password_reset", "ok", "account", account.id, detail=detail)
+    audit.append(session, actor=actor, events=[event], trail=trail)
+    return ended
 
 
 def list_accounts(session: Session) -> list[Account]:
@@ -254,13 +348,7 @@ def login(
         _fail(session, trail, actor, username, "locked")
         raise account_locked(account.locked_until)
     if not _verify(account.password_hash, password):
-        account.failed_logins += 1
-        reason = "wrong password"
-        if account.failed_logins >= settings.login_max_failures:
-            account.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-            account.failed_logins = 0
-            reason = f"wrong password; locked until {account.locked_until.isoformat()}"
-        _fail(session, trail, actor, username, reason)
+        _fail(session, trail, actor, username, _count_failure(account, settings, now))
         raise invalid_credentials()
     account.failed_logins = 0
     account.locked_until = None
@@ -277,6 +365,17 @@ def login(
     event = audit.Event("auth.login", "ok", "account", account.id, detail={"token_id": row.id})
     audit.append(session, actor=actor, events=[event], trail=trail)
     return token, row
+
+
+def _count_failure(account: Account, settings: Settings, now: datetime) -> str:
+    """A wrong password given for the account: count it, lock the account after too many;
+    the reason to audit."""
+    account.failed_logins += 1
+    if account.failed_logins < settings.login_max_failures:
+        return "wrong password"
+    account.locked_until = now + timedelta(minutes=settings.lockout_minutes)
+    account.failed_logins = 0
+    return f"wrong password; locked until {account.locked_until.isoformat()}"
 
 
 def _verify(password_hash: str, password: str) -> bool:

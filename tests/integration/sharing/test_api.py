@@ -19,7 +19,14 @@ from gridweave.sharing import audit, identities
 from gridweave.sharing.models import AuditEntry
 from gridweave.sharing.roles import Role
 from tests.conftest import keyring_for_tests
-from tests.integration.sharing.conftest import GRID_A, PASSWORD, City, TestClient, audit_actions
+from tests.integration.sharing.conftest import (
+    GRID_A,
+    PASSWORD,
+    City,
+    TestClient,
+    add_persona,
+    audit_actions,
+)
 
 
 @pytest.fixture
@@ -104,6 +111,29 @@ def test_logout_ends_the_session(city: City) -> None:
     assert city.client.get("/me", headers=headers).status_code == 200
     assert city.client.post("/auth/logout", headers=headers).status_code == 204
     assert city.client.get("/me", headers=headers).status_code == 401
+
+
+def test_a_user_changes_their_password_and_their_other_sessions_end(city: City) -> None:
+    add_persona(city, "pw_owner", Role.grid_worker, area=GRID_A)
+    here = {"Authorization": f"Bearer {city.tokens['pw_owner']}", "Accept-Language": "en"}
+    elsewhere = {"Authorization": f"Bearer {_login(city, 'pw_owner').json()['access_token']}"}
+    new = "a new and longer passphrase"
+    wrong = city.client.post(
+        "/me/password", json={"current_password": "not it", "new_password": new}, headers=here
+    )
+    assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_credentials"
+    weak = city.client.post(
+        "/me/password", json={"current_password": PASSWORD, "new_password": "x"}, headers=here
+    )
+    assert weak.status_code == 400 and "at least" in weak.json()["message"]
+    changed = city.client.post(
+        "/me/password", json={"current_password": PASSWORD, "new_password": new}, headers=here
+    )
+    assert changed.status_code == 204, changed.text
+    assert city.client.get("/me", headers=here).status_code == 200
+    assert city.client.get("/me", headers=elsewhere).status_code == 401
+    assert _login(city, "pw_owner").status_code == 401
+    assert _login(city, "pw_owner", new).status_code == 200
 
 
 def test_me_data_shows_the_residents_own_record_with_provenance(city: City) -> None:

@@ -347,3 +347,102 @@ def test_cli_token_is_printed_once_and_works(db: Engine) -> None:
     assert issued.exit_code == 0, issued.output  # type: ignore[attr-defined]
     token = issued.stdout.strip().splitlines()[0]  # type: ignore[attr-defined]
     assert _authenticate(db, token).department == "human_resources"
+
+
+def _change(engine: Engine, token: str, current: str, new: str, username: str = "gw1") -> str | int:
+    """Change gw1's password in a session signed in with `token`: sessions ended, or the
+    refusal's code (a refusal's audit entry commits, as in the API)."""
+    actor = _authenticate(engine, token)
+    with session_factory(engine)() as s:
+        try:
+            ended = identities.change_password(
+                s,
+                actor=actor,
+                trail=TRAIL,
+                settings=SETTINGS,
+                token=token,
+                current=current,
+                new=new,
+            )
+        except SharingError as exc:
+            s.commit()
+            return exc.code
+        s.commit()
+    return ended
+
+
+def test_a_password_change_ends_the_other_sessions_but_not_this_one(db: Engine) -> None:
+    _add(db)
+    here, elsewhere = _login(db), _login(db)
+    new = "a new and longer passphrase"
+    assert _change(db, here, PASSWORD, new) == 1
+    assert _authenticate(db, here).username == "gw1"
+    with pytest.raises(SharingError, match="revoked"):
+        _authenticate(db, elsewhere)
+    assert _login_error(db, password=PASSWORD) == "invalid_credentials"
+    _login(db, password=new)
+    with transaction(db) as session:
+        entry = session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "account.password_changed")
+        )
+    assert entry is not None and entry.outcome == "ok" and entry.detail == {"sessions_ended": 1}
+
+
+def test_a_password_change_needs_the_current_one_and_a_strong_new_one(
+    db: Engine, moving_clock: list[datetime]
+) -> None:
+    _add(db)
+    token = _login(db)
+    assert _change(db, token, PASSWORD, "short") == "weak_password"
+    assert _change(db, token, PASSWORD, PASSWORD) == "weak_password"
+    # a wrong current password counts towards the lockout, like a failed sign-in
+    wrong = [_change(db, token, "not my password", "a new and longer passphrase") for _ in range(5)]
+    assert wrong == ["invalid_credentials"] * 5
+    assert _login_error(db, password=PASSWORD) == "account_locked"
+    assert _change(db, token, PASSWORD, "a new and longer passphrase") == "account_locked"
+    with transaction(db) as session:
+        failed = session.scalars(
+            select(AuditEntry.outcome).where(AuditEntry.action == "account.password_changed")
+        ).all()
+    assert failed == ["fail"] * 5
+
+
+def test_an_account_without_a_password_has_none_to_change(db: Engine) -> None:
+    _add(
+        db,
+        "hr_system",
+        Role.department_officer,
+        department="human_resources",
+        area_code="440300",
+        password=None,
+    )
+    with transaction(db) as session:
+        token, _ = identities.issue_api_token(
+            session,
+            actor=SECADMIN,
+            trail=TRAIL,
+            settings=SETTINGS,
+            username="hr_system",
+            name="insurance",
+        )
+    assert _change(db, token, "anything at all", "a new and longer passphrase") == "no_password"
+
+
+def test_cli_password_reset_lifts_the_lockout_and_ends_every_session(db: Engine) -> None:
+    _add(db)
+    token = _login(db)
+    for _ in range(5):
+        _login_error(db)
+    assert _login_error(db, password=PASSWORD) == "account_locked"
+    new = "a new and longer passphrase"
+    reset = _cli(db, "users", "password", "gw1", "--password-stdin", input=new + "\n")
+    assert reset.exit_code == 0, reset.output  # type: ignore[attr-defined]
+    assert "1 session(s) ended" in reset.output  # type: ignore[attr-defined]
+    assert new not in reset.output  # type: ignore[attr-defined]
+    with pytest.raises(SharingError, match="revoked"):
+        _authenticate(db, token)
+    _login(db, password=new)
+    with pytest.raises(SharingError, match="security_admin"), transaction(db) as session:
+        identities.reset_password(
+            session, actor=SYSADMIN, trail=TRAIL, username="gw1", password=new
+        )

@@ -86,6 +86,10 @@ WALK: dict[tuple[str, str], tuple[bool, Request]] = {
         lambda c: ("anon", "/auth/token", {"username": "gw_b", "password": PASSWORD}),
     ),
     ("POST", "/auth/logout"): (False, lambda c: ("anon", "/auth/logout", {})),
+    ("POST", "/me/password"): (
+        False,
+        lambda c: ("anon", "/me/password", {"current_password": "x", "new_password": "y" * 12}),
+    ),
     # applications and grants (no personal data: resources, fields, purposes, periods)
     ("POST", "/applications"): (False, lambda c: ("civil", "/applications", _application_body())),
     ("GET", "/applications"): (False, lambda c: (_hr(c), "/applications", {"status": "pending"})),
