@@ -50,11 +50,15 @@ class Context:
 
     extracted_at: datetime
     room_index: pl.DataFrame = field(  # room_key → room_code, from the golden rooms
-        default_factory=lambda: pl.DataFrame(schema={"room_key": pl.String, "room_code": pl.String})
+        default_factory=lambda: Context.no_rooms()
     )
     locate_grid: Callable[[pl.Series, pl.Series], pl.Series] | None = None  # lon, lat → grid
     grid_codes: frozenset[str] = frozenset()  # every grid in the area tree
     keyring: Keyring | None = None  # encrypts ids and phones; None only in pure unit tests
+
+    @staticmethod
+    def no_rooms() -> pl.DataFrame:
+        return pl.DataFrame(schema={"room_key": pl.String, "room_code": pl.String})
 
 
 @dataclass
@@ -175,6 +179,19 @@ def _derive(
         _place_in_grid(cols, ctx)
 
 
+def matches_rooms(contract: Contract) -> bool:
+    """Whether staging this contract's rows looks addresses up in `Context.room_index` (the
+    batch reads the golden rooms only then: the building register holds ~1 a resident)."""
+    for ent in contract.entities:
+        names = set(ent.attributes)
+        person = ent.entity == EntityType.person
+        if person and "residence_address" in names and "residence_room_code" not in names:
+            return True
+        if ent.entity == EntityType.room and "address" in names:
+            return True
+    return False
+
+
 def _place_in_grid(cols: _EntityColumns, ctx: Context) -> None:
     """Keep a declared grid code only if the area tree knows it; else locate the point."""
     v = cols.values
@@ -289,17 +306,16 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
         values = pl.DataFrame(cols.values)
         present = values.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
         keep = present & ~bad_row
+        values, hashed_values = _seal(values, ent.entity, ctx.keyring)
         key_attr = key_attribute(ent.entity).name
         if key_attr in cols.values:
             key_ok = (
                 cols.values[key_attr].is_not_null()
                 & cols.problems.get(key_attr, _nulls(n)).is_null()
             )
-            entity_key = pl.select(pl.when(key_ok).then(cols.values[key_attr])).to_series()
-            if ctx.keyring is not None and key_attr in encrypted_attributes(ent.entity):
-                # a person's key is their citizen id: stored as its blind index
-                kind = ATTRIBUTES[ent.entity][key_attr].kind.value
-                entity_key = ctx.keyring.blind_series(entity_key, kind)
+            # a person's key is their citizen id: stored as its blind index (already computed
+            # for the record hash), every other key as it is
+            entity_key = pl.select(pl.when(key_ok).then(hashed_values[key_attr])).to_series()
         else:
             entity_key = _nulls(n)
         flags = _first_problems(cols.soft, n)
@@ -316,7 +332,6 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
             link_frame = pl.DataFrame({rel: role_keys[role] for rel, role in ent.links.items()})
             links = _json_object(link_frame, list(ent.links))
         raw_frame = pl.DataFrame(cols.raw) if cols.raw else pl.DataFrame(height=n)
-        values, hashed_values = _seal(values, ent.entity, ctx.keyring)
         raw_frame, hashed_raw = _seal(raw_frame, ent.entity, ctx.keyring)
         part = pl.DataFrame(
             {

@@ -155,11 +155,15 @@ def refresh_golden(
     connection = session.connection()
     stamp = _timestamp(clock.now(), connection.dialect.name)
     keys = key_table(connection, claims["entity_key"].unique().to_list())
-    prior = _prior_claims(session, entity, keys)
-    every = pl.concat([prior, claims], how="diagonal_relaxed")
+    existing = _existing_ids(session, entity, keys)
+    # keys without a golden record have no stored claims linked to one (a first load: all)
+    every = (
+        pl.concat([_prior_claims(session, entity, keys), claims], how="diagonal_relaxed")
+        if existing.height
+        else claims
+    )
     pri = priorities.filter(pl.col("entity_type") == entity.value).drop("entity_type")
     golden = choose_golden(every, entity, pri)
-    existing = _existing_ids(session, entity, keys)
     golden = golden.join(existing, on="entity_key", how="left")
     new = golden["golden_id"].is_null()
     reserved = reserve_ids(connection, GOLDEN_TABLES[entity.value].__tablename__, int(new.sum()))  # type: ignore[attr-defined]
