@@ -94,31 +94,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA temp_store=MEMORY")
-    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    cursor.execute("PRAGMA cache_size=-131072")
     cursor.close()
-
-
-SQLITE_CACHE_KIB = 131072  # every connection's page cache (PRAGMA cache_size=-KiB)
-SQLITE_BULK_CACHE_KIB = 1 << 20  # a bulk write's: every index it touches stays in memory
-
-
-@contextmanager
-def bulk_write_cache(connection: Connection) -> Iterator[None]:
-    """On SQLite, a page cache of SQLITE_BULK_CACHE_KIB for a big write on this connection,
-    back to the usual size after it (the connection goes back to the pool).
-
-    An ingest inserts into B-trees keyed on random values (record keys, blind indexes, names):
-    once those outgrow the cache every insert reads a page back and the transaction spills
-    index pages to the WAL again and again. Pages are allocated only as they are used.
-    """
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -20,7 +20,7 @@ from gridweave.areas.service import grid_codes, grid_locator
 from gridweave.core import clock
 from gridweave.core.bulk import bulk_insert, reserve_ids, timestamp_text
 from gridweave.core.crypto import Keyring
-from gridweave.core.database import bulk_write_cache, keyring_of, transaction
+from gridweave.core.database import keyring_of, transaction
 from gridweave.core.errors import GridweaveError, NotFound
 from gridweave.ingest.contracts import Contract, load_contract, parse_contract
 from gridweave.ingest.models import Batch, QuarantinedRow, Source, SourceRecord
@@ -224,27 +224,26 @@ def _ingest(
     priorities = source_priorities(session)
     report = BatchReport(source.name, str(path), batch.id, "completed")
     reasons: Counter[str] = Counter()
-    with bulk_write_cache(connection):
-        for chunk, staged in _staged_ahead(read_extract(path, contract, chunk_rows), contract, ctx):
-            records = staged.records
-            fresh = records.join(known, on=["record_key", "record_hash"], how="anti")
-            report.records_unchanged += records.height - fresh.height
-            report.records_new += fresh.height
-            report.records_flagged += int(fresh["flags"].is_not_null().sum())
-            fresh = fresh.with_columns(
-                pl.Series("id", reserve_ids(connection, "source_record", fresh.height), pl.Int64),
-                pl.lit(source.id, pl.Int64).alias("source_id"),
-            )
-            fresh = _link_golden(session, fresh, priorities, report.golden)
-            _write_records(connection, fresh, source.id, batch.id, dialect)
-            quarantined = _quarantine_frame(staged.quarantined, chunk.bad_rows)
-            for reason_list in quarantined["reasons"].to_list():
-                reasons.update(_reason_kind(r) for r in reason_list)
-            _write_quarantine(connection, quarantined, source.id, batch.id, ctx.keyring)
-            report.rows_read += chunk.frame.height + len(chunk.bad_rows)
-            report.rows_quarantined += quarantined.height
-            if progress:
-                progress(chunk.bytes_read, size, report.rows_read)
+    for chunk, staged in _staged_ahead(read_extract(path, contract, chunk_rows), contract, ctx):
+        records = staged.records
+        fresh = records.join(known, on=["record_key", "record_hash"], how="anti")
+        report.records_unchanged += records.height - fresh.height
+        report.records_new += fresh.height
+        report.records_flagged += int(fresh["flags"].is_not_null().sum())
+        fresh = fresh.with_columns(
+            pl.Series("id", reserve_ids(connection, "source_record", fresh.height), pl.Int64),
+            pl.lit(source.id, pl.Int64).alias("source_id"),
+        )
+        fresh = _link_golden(session, fresh, priorities, report.golden)
+        _write_records(connection, fresh, source.id, batch.id, dialect)
+        quarantined = _quarantine_frame(staged.quarantined, chunk.bad_rows)
+        for reason_list in quarantined["reasons"].to_list():
+            reasons.update(_reason_kind(r) for r in reason_list)
+        _write_quarantine(connection, quarantined, source.id, batch.id, ctx.keyring)
+        report.rows_read += chunk.frame.height + len(chunk.bad_rows)
+        report.rows_quarantined += quarantined.height
+        if progress:
+            progress(chunk.bytes_read, size, report.rows_read)
     report.rows_accepted = report.rows_read - report.rows_quarantined
     report.quarantine_reasons = dict(reasons.most_common())
     finished = clock.now()
