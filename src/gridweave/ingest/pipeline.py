@@ -25,7 +25,7 @@ from gridweave.registry.attributes import (
     field_name,
     key_attribute,
 )
-from gridweave.registry.survivorship import strip_nulls
+from gridweave.registry.survivorship import json_object
 
 RECORD_COLUMNS = [
     "line_number",
@@ -75,7 +75,7 @@ def _json_object(frame: pl.DataFrame, names: list[str]) -> pl.Series:
     """Each row's non-null columns as a compact JSON object (nulls left out)."""
     if not names:
         return pl.repeat("{}", frame.height, dtype=pl.String, eager=True)
-    return frame.select(strip_nulls(pl.struct(names).struct.json_encode(), names)).to_series()
+    return frame.select(json_object([pl.col(n) for n in names])).to_series()
 
 
 def _raw_input(frame: pl.DataFrame, mapping: AttributeMapping) -> pl.Series:
@@ -379,15 +379,14 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
     )
 
     data_columns = [c for c in frame.columns if c != LINE]
+    bad = frame.filter(bad_row)  # the whole row as JSON only for the rows quarantined
     quarantined = pl.DataFrame(
         {
-            "line_number": frame[LINE],
-            "record_key": record_id,
-            "row": _json_object(frame.select(data_columns), data_columns)
-            if data_columns
-            else pl.repeat("{}", n, dtype=pl.String, eager=True),
-            "reasons": hard,
+            "line_number": bad[LINE],
+            "record_key": record_id.filter(bad_row),
+            "row": _json_object(bad, data_columns),
+            "reasons": hard.filter(bad_row),
         }
-    ).filter(bad_row)
+    )
     value_columns = [c for c in records.columns if c.startswith(VALUE)]
     return Staged(records.select([*RECORD_COLUMNS, *value_columns]), quarantined)
