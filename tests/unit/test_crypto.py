@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 
 import polars as pl
@@ -99,3 +101,37 @@ def test_blind_indexes_are_keyed_equal_for_equal_values_and_columnwise() -> None
     assert blinded[0] == blinded[2] == keyring.blind(CID, "citizen_id") and blinded[1] is None
     sealed = keyring.encrypt_series(series, "person.citizen_id")
     assert keyring.decrypt_series(sealed, "person.citizen_id").to_list() == series.to_list()
+
+
+@pytest.mark.parametrize("key_bytes", [16, 32, 64, 100])
+def test_blind_indexes_are_hmac_sha256_whatever_the_key_length(key_bytes: int) -> None:
+    # the column-wise path copies precomputed HMAC states: it must stay plain HMAC-SHA256
+    keyring = Keyring(
+        keys={"a1": os.urandom(32)},
+        active="a1",
+        algorithm=Algorithm.aes_256_gcm,
+        blind_key=os.urandom(key_bytes),
+    )
+    values = [CID, "13800001111", "", "张三"]
+    expected = [
+        hmac.new(keyring.blind_key, f"phone\x00{v}".encode(), hashlib.sha256).hexdigest()[:32]
+        for v in values
+    ]
+    assert keyring.blind_series(pl.Series("v", values), "phone").to_list() == expected
+    assert [keyring.blind(v, "phone") for v in values] == expected
+
+
+@pytest.mark.parametrize("algorithm", list(Algorithm))
+def test_columnwise_encryption_opens_value_by_value(algorithm: Algorithm) -> None:
+    keyring = ring(algorithm)
+    series = pl.Series("v", [CID, None, "", "张三", CID])
+    sealed = keyring.encrypt_series(series, "person.phone")
+    assert sealed[0] == sealed[4] and sealed[1] is None  # once per distinct value
+    assert len(set(sealed.drop_nulls().to_list())) == 3
+    assert [None if t is None else keyring.decrypt(t, "person.phone") for t in sealed] == [
+        CID,
+        None,
+        "",
+        "张三",
+        CID,
+    ]

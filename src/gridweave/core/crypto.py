@@ -13,12 +13,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypeGuard
+from functools import cached_property
+from typing import Any, TypeGuard
 
 import polars as pl
 from cryptography.exceptions import InvalidTag
@@ -31,6 +31,7 @@ VERSION = "gw1"
 NONCE_BYTES = 12
 TAG_BYTES = 16
 BLIND_HEX = 32  # 128 bits of the HMAC
+_SHA256_BLOCK = 64
 
 
 class CryptoError(GridweaveError):
@@ -145,13 +146,38 @@ class Keyring:
     def __repr__(self) -> str:  # never print key material
         return f"Keyring(active={self.active!r}, keys={sorted(self.keys)}, {self.algorithm.value})"
 
+    @cached_property
+    def _aead(self) -> AESGCM | None:
+        """The active key's AES-GCM object, made once (SM4-GCM has no reusable one)."""
+        if self.algorithm != Algorithm.aes_256_gcm:
+            return None
+        return AESGCM(self.keys[self.active])
+
+    @cached_property
+    def _prefix(self) -> str:
+        return f"{VERSION}:{_TAGS[self.algorithm]}:{self.active}:"
+
     def encrypt(self, value: str, field_name: str) -> str:
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = _seal(
-            self.algorithm, self.keys[self.active], nonce, value.encode(), field_name.encode()
-        )
-        body = base64.b64encode(nonce + sealed).decode()
-        return f"{VERSION}:{_TAGS[self.algorithm]}:{self.active}:{body}"
+        return self.encrypt_many([value], field_name)[0]
+
+    def encrypt_many(self, values: list[str], field_name: str) -> list[str]:
+        """`encrypt` of each value (each with its own random nonce), in one call."""
+        sealed = self._sealed([v.encode() for v in values], field_name)
+        return [self._prefix + base64.b64encode(b).decode() for b in sealed]
+
+    def _sealed(self, values: list[bytes], field_name: str) -> list[bytes]:
+        """nonce ‖ ciphertext ‖ tag of each value, under the active key (fresh random nonces)."""
+        aad = field_name.encode()
+        pool = os.urandom(NONCE_BYTES * len(values))
+        nonces = [pool[i : i + NONCE_BYTES] for i in range(0, len(pool), NONCE_BYTES)]
+        aead = self._aead
+        if aead is not None:
+            seal = aead.encrypt
+            return [n + seal(n, v, aad) for n, v in zip(nonces, values, strict=True)]
+        key = self.keys[self.active]
+        return [
+            n + _seal(self.algorithm, key, n, v, aad) for n, v in zip(nonces, values, strict=True)
+        ]
 
     def decrypt(self, token: str, field_name: str) -> str:
         parts = token.split(":", 3)
@@ -185,25 +211,73 @@ class Keyring:
 
     def blind(self, value: str, kind: str) -> str:
         """The blind index of a cleaned value of `kind` (citizen_id, phone)."""
-        digest = hmac.new(self.blind_key, f"{kind}\x00{value}".encode(), hashlib.sha256)
-        return digest.hexdigest()[:BLIND_HEX]
+        return self.blind_many([value], kind)[0]
 
-    # Column-wise: Python runs once per distinct value, never once per row.
+    def blind_many(self, values: list[str], kind: str) -> list[str]:
+        """`blind` of each value, in one call."""
+        return [d.hex() for d in self._digests([v.encode() for v in values], kind)]
+
+    @cached_property
+    def _hmac_pads(self) -> tuple[Any, Any]:
+        """SHA-256 states after the blind-index key's inner and outer pads (RFC 2104)."""
+        key = self.blind_key
+        if len(key) > _SHA256_BLOCK:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_SHA256_BLOCK, b"\0")
+        inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+        return inner, outer
+
+    def _digests(self, values: list[bytes], kind: str) -> list[bytes]:
+        """HMAC-SHA256 of `kind NUL value` for each value, cut to BLIND_HEX hex digits: the
+        key's padded states are hashed once and copied per value (as `hmac` does, without
+        building an HMAC object, or looking the digest up in OpenSSL, per value)."""
+        inner, outer = self._hmac_pads
+        inner = inner.copy()
+        inner.update(f"{kind}\x00".encode())
+        new_inner, new_outer = inner.copy, outer.copy
+        out = []
+        for value in values:
+            i = new_inner()
+            i.update(value)
+            o = new_outer()
+            o.update(i.digest())
+            out.append(o.digest()[: BLIND_HEX // 2])
+        return out
+
+    # Column-wise: Python runs once per distinct value, never once per row; the text around
+    # the bytes (base64, hex, the prefix) is made by polars.
 
     def encrypt_series(self, series: pl.Series, field_name: str) -> pl.Series:
-        return _map_distinct(series, lambda v: self.encrypt(v, field_name))
+        def sealed(distinct: pl.Series) -> pl.Series:
+            raw = self._sealed(distinct.cast(pl.Binary).to_list(), field_name)
+            return self._prefix + pl.Series(raw, dtype=pl.Binary).bin.encode("base64")
+
+        return _map_distinct(series, sealed)
 
     def decrypt_series(self, series: pl.Series, field_name: str) -> pl.Series:
-        return _map_distinct(series, lambda v: self.decrypt(v, field_name) if is_sealed(v) else v)
+        def opened(distinct: pl.Series) -> pl.Series:
+            return pl.Series(
+                [self.decrypt(v, field_name) if is_sealed(v) else v for v in distinct.to_list()],
+                dtype=pl.String,
+            )
+
+        return _map_distinct(series, opened)
 
     def blind_series(self, series: pl.Series, kind: str) -> pl.Series:
-        return _map_distinct(series, lambda v: self.blind(v, kind))
+        def blinded(distinct: pl.Series) -> pl.Series:
+            digests = self._digests(distinct.cast(pl.Binary).to_list(), kind)
+            return pl.Series(digests, dtype=pl.Binary).bin.encode("hex")
+
+        return _map_distinct(series, blinded)
 
 
-def _map_distinct(series: pl.Series, fn: Callable[[str], str]) -> pl.Series:
+def _map_distinct(series: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """`fn` over the distinct non-null values (once each), mapped back to every row."""
     text = series.cast(pl.String)
     distinct = text.drop_nulls().unique()
     if distinct.len() == 0:
         return text
-    mapping = dict(zip(distinct.to_list(), map(fn, distinct.to_list()), strict=True))
-    return text.replace_strict(mapping, default=None, return_dtype=pl.String).alias(series.name)
+    return text.replace_strict(distinct, fn(distinct), default=None, return_dtype=pl.String).alias(
+        series.name
+    )

@@ -86,7 +86,6 @@ class SourceRecord(Base):
 
     __table_args__ = (
         Index("ix_source_record_source_key", "source_id", "record_key"),
-        Index("ix_source_record_entity", "entity_type", "entity_key"),
         Index("ix_source_record_golden", "entity_type", "golden_id"),
     )
 

@@ -25,7 +25,7 @@ from gridweave.registry.attributes import (
     field_name,
     key_attribute,
 )
-from gridweave.registry.survivorship import strip_nulls
+from gridweave.registry.survivorship import json_object
 
 RECORD_COLUMNS = [
     "line_number",
@@ -50,11 +50,15 @@ class Context:
 
     extracted_at: datetime
     room_index: pl.DataFrame = field(  # room_key → room_code, from the golden rooms
-        default_factory=lambda: pl.DataFrame(schema={"room_key": pl.String, "room_code": pl.String})
+        default_factory=lambda: Context.no_rooms()
     )
     locate_grid: Callable[[pl.Series, pl.Series], pl.Series] | None = None  # lon, lat → grid
     grid_codes: frozenset[str] = frozenset()  # every grid in the area tree
     keyring: Keyring | None = None  # encrypts ids and phones; None only in pure unit tests
+
+    @staticmethod
+    def no_rooms() -> pl.DataFrame:
+        return pl.DataFrame(schema={"room_key": pl.String, "room_code": pl.String})
 
 
 @dataclass
@@ -71,7 +75,7 @@ def _json_object(frame: pl.DataFrame, names: list[str]) -> pl.Series:
     """Each row's non-null columns as a compact JSON object (nulls left out)."""
     if not names:
         return pl.repeat("{}", frame.height, dtype=pl.String, eager=True)
-    return frame.select(strip_nulls(pl.struct(names).struct.json_encode(), names)).to_series()
+    return frame.select(json_object([pl.col(n) for n in names])).to_series()
 
 
 def _raw_input(frame: pl.DataFrame, mapping: AttributeMapping) -> pl.Series:
@@ -173,6 +177,19 @@ def _derive(
         v["room_code"] = pl.select(pl.coalesce(v["room_code"], matched)).to_series()
     if ent.entity in (EntityType.building, EntityType.city_component):
         _place_in_grid(cols, ctx)
+
+
+def matches_rooms(contract: Contract) -> bool:
+    """Whether staging this contract's rows looks addresses up in `Context.room_index` (the
+    batch reads the golden rooms only then: the building register holds ~1 a resident)."""
+    for ent in contract.entities:
+        names = set(ent.attributes)
+        person = ent.entity == EntityType.person
+        if person and "residence_address" in names and "residence_room_code" not in names:
+            return True
+        if ent.entity == EntityType.room and "address" in names:
+            return True
+    return False
 
 
 def _place_in_grid(cols: _EntityColumns, ctx: Context) -> None:
@@ -289,17 +306,16 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
         values = pl.DataFrame(cols.values)
         present = values.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
         keep = present & ~bad_row
+        values, hashed_values = _seal(values, ent.entity, ctx.keyring)
         key_attr = key_attribute(ent.entity).name
         if key_attr in cols.values:
             key_ok = (
                 cols.values[key_attr].is_not_null()
                 & cols.problems.get(key_attr, _nulls(n)).is_null()
             )
-            entity_key = pl.select(pl.when(key_ok).then(cols.values[key_attr])).to_series()
-            if ctx.keyring is not None and key_attr in encrypted_attributes(ent.entity):
-                # a person's key is their citizen id: stored as its blind index
-                kind = ATTRIBUTES[ent.entity][key_attr].kind.value
-                entity_key = ctx.keyring.blind_series(entity_key, kind)
+            # a person's key is their citizen id: stored as its blind index (already computed
+            # for the record hash), every other key as it is
+            entity_key = pl.select(pl.when(key_ok).then(hashed_values[key_attr])).to_series()
         else:
             entity_key = _nulls(n)
         flags = _first_problems(cols.soft, n)
@@ -316,7 +332,6 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
             link_frame = pl.DataFrame({rel: role_keys[role] for rel, role in ent.links.items()})
             links = _json_object(link_frame, list(ent.links))
         raw_frame = pl.DataFrame(cols.raw) if cols.raw else pl.DataFrame(height=n)
-        values, hashed_values = _seal(values, ent.entity, ctx.keyring)
         raw_frame, hashed_raw = _seal(raw_frame, ent.entity, ctx.keyring)
         part = pl.DataFrame(
             {
@@ -364,15 +379,14 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
     )
 
     data_columns = [c for c in frame.columns if c != LINE]
+    bad = frame.filter(bad_row)  # the whole row as JSON only for the rows quarantined
     quarantined = pl.DataFrame(
         {
-            "line_number": frame[LINE],
-            "record_key": record_id,
-            "row": _json_object(frame.select(data_columns), data_columns)
-            if data_columns
-            else pl.repeat("{}", n, dtype=pl.String, eager=True),
-            "reasons": hard,
+            "line_number": bad[LINE],
+            "record_key": record_id.filter(bad_row),
+            "row": _json_object(bad, data_columns),
+            "reasons": hard.filter(bad_row),
         }
-    ).filter(bad_row)
+    )
     value_columns = [c for c in records.columns if c.startswith(VALUE)]
     return Staged(records.select([*RECORD_COLUMNS, *value_columns]), quarantined)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import queue
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +26,14 @@ from gridweave.core.database import keyring_of, transaction
 from gridweave.core.errors import GridweaveError, NotFound
 from gridweave.ingest.contracts import Contract, load_contract, parse_contract
 from gridweave.ingest.models import Batch, QuarantinedRow, Source, SourceRecord
-from gridweave.ingest.pipeline import RECORD_COLUMNS, VALUE, Context, Staged, stage_chunk
+from gridweave.ingest.pipeline import (
+    RECORD_COLUMNS,
+    VALUE,
+    Context,
+    Staged,
+    matches_rooms,
+    stage_chunk,
+)
 from gridweave.ingest.readers import BadRow, Chunk, read_extract
 from gridweave.registry.attributes import EntityType
 from gridweave.registry.service import (
@@ -208,7 +217,7 @@ def _ingest(
     dialect = connection.dialect.name
     ctx = Context(
         extracted_at=batch.extracted_at,
-        room_index=room_index(session),
+        room_index=room_index(session) if matches_rooms(contract) else Context.no_rooms(),
         locate_grid=grid_locator(session),
         grid_codes=grid_codes(session),
         keyring=keyring_of(session),
@@ -217,26 +226,27 @@ def _ingest(
     priorities = source_priorities(session)
     report = BatchReport(source.name, str(path), batch.id, "completed")
     reasons: Counter[str] = Counter()
-    for chunk, staged in _staged_ahead(read_extract(path, contract, chunk_rows), contract, ctx):
-        records = staged.records
-        fresh = records.join(known, on=["record_key", "record_hash"], how="anti")
-        report.records_unchanged += records.height - fresh.height
-        report.records_new += fresh.height
-        report.records_flagged += int(fresh["flags"].is_not_null().sum())
-        fresh = fresh.with_columns(
-            pl.Series("id", reserve_ids(connection, "source_record", fresh.height), pl.Int64),
-            pl.lit(source.id, pl.Int64).alias("source_id"),
-        )
-        fresh = _link_golden(session, fresh, priorities, report.golden)
-        _write_records(connection, fresh, source.id, batch.id, dialect)
-        quarantined = _quarantine_frame(staged.quarantined, chunk.bad_rows)
-        for reason_list in quarantined["reasons"].to_list():
-            reasons.update(_reason_kind(r) for r in reason_list)
-        _write_quarantine(connection, quarantined, source.id, batch.id, ctx.keyring)
-        report.rows_read += chunk.frame.height + len(chunk.bad_rows)
-        report.rows_quarantined += quarantined.height
-        if progress:
-            progress(chunk.bytes_read, size, report.rows_read)
+    with _gc_paused():
+        for chunk, staged in _staged_ahead(read_extract(path, contract, chunk_rows), contract, ctx):
+            records = staged.records
+            fresh = records.join(known, on=["record_key", "record_hash"], how="anti")
+            report.records_unchanged += records.height - fresh.height
+            report.records_new += fresh.height
+            report.records_flagged += int(fresh["flags"].is_not_null().sum())
+            fresh = fresh.with_columns(
+                pl.Series("id", reserve_ids(connection, "source_record", fresh.height), pl.Int64),
+                pl.lit(source.id, pl.Int64).alias("source_id"),
+            )
+            fresh = _link_golden(session, fresh, priorities, report.golden)
+            _write_records(connection, fresh, source.id, batch.id, dialect)
+            quarantined = _quarantine_frame(staged.quarantined, chunk.bad_rows)
+            for reason_list in quarantined["reasons"].to_list():
+                reasons.update(_reason_kind(r) for r in reason_list)
+            _write_quarantine(connection, quarantined, source.id, batch.id, ctx.keyring)
+            report.rows_read += chunk.frame.height + len(chunk.bad_rows)
+            report.rows_quarantined += quarantined.height
+            if progress:
+                progress(chunk.bytes_read, size, report.rows_read)
     report.rows_accepted = report.rows_read - report.rows_quarantined
     report.quarantine_reasons = dict(reasons.most_common())
     finished = clock.now()
@@ -252,6 +262,20 @@ def _ingest(
         "golden": {k: vars(v) for k, v in report.golden.items()},
     }
     return report
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a batch writes: the rows it hands the driver are
+    millions of tuples (no cycles among them), and every collection they set off walks all of
+    them (~3 % of an ingest's CPU). Reference counting still frees everything."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _staged_ahead(

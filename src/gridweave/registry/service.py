@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -144,6 +145,22 @@ def _existing_ids(session: Session, entity: EntityType, keys: str) -> pl.DataFra
     return pl.DataFrame(rows, schema={"entity_key": pl.String, "golden_id": pl.Int64}, orient="row")
 
 
+def _existing_ids_of(session: Session, entity: EntityType, keys: list[str]) -> pl.DataFrame:
+    """`_existing_ids` of a list of distinct keys. SQLite reads them from one JSON parameter
+    and probes the golden key index with each, with no temporary table to fill first (most
+    keys of a big extract are new: the probe is all the work there is)."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return _existing_ids(session, entity, key_table(connection, keys))
+    table = GOLDEN_TABLES[entity.value].__tablename__  # type: ignore[attr-defined]
+    key = key_column(entity)
+    rows = connection.exec_driver_sql(
+        f"SELECT g.{key}, g.id FROM json_each(?) k CROSS JOIN {table} g ON g.{key} = k.value",
+        (orjson.dumps(keys).decode(),),
+    ).all()
+    return pl.DataFrame(rows, schema={"entity_key": pl.String, "golden_id": pl.Int64}, orient="row")
+
+
 def refresh_golden(
     session: Session, *, entity: EntityType, claims: pl.DataFrame, priorities: pl.DataFrame
 ) -> tuple[RefreshCounts, pl.DataFrame]:
@@ -154,12 +171,19 @@ def refresh_golden(
     """
     connection = session.connection()
     stamp = _timestamp(clock.now(), connection.dialect.name)
-    keys = key_table(connection, claims["entity_key"].unique().to_list())
-    prior = _prior_claims(session, entity, keys)
-    every = pl.concat([prior, claims], how="diagonal_relaxed")
+    keys = claims["entity_key"].unique().to_list()
+    existing = _existing_ids_of(session, entity, keys)
+    # keys without a golden record have no stored claims linked to one (a first load: all)
+    every = (
+        pl.concat(
+            [_prior_claims(session, entity, key_table(connection, keys)), claims],
+            how="diagonal_relaxed",
+        )
+        if existing.height
+        else claims
+    )
     pri = priorities.filter(pl.col("entity_type") == entity.value).drop("entity_type")
     golden = choose_golden(every, entity, pri)
-    existing = _existing_ids(session, entity, keys)
     golden = golden.join(existing, on="entity_key", how="left")
     new = golden["golden_id"].is_null()
     reserved = reserve_ids(connection, GOLDEN_TABLES[entity.value].__tablename__, int(new.sum()))  # type: ignore[attr-defined]

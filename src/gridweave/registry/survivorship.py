@@ -44,21 +44,27 @@ def choose_golden(
 
 def provenance_json(ids: list[pl.Expr]) -> pl.Expr:
     """A JSON object attribute → source record id, leaving out attributes without a value."""
-    return strip_nulls(
-        pl.struct(ids).struct.json_encode(), [str(e.meta.output_name()) for e in ids]
-    ).alias("provenance")
+    return json_object(ids).alias("provenance")
 
 
-def strip_nulls(encoded: pl.Expr, names: list[str]) -> pl.Expr:
-    """Drop the `"name":null` members that polars writes for missing struct fields."""
-    if not names:
-        return encoded
-    # members in the middle or first, then a last member, then an object with just one
-    return (
-        encoded.str.replace_many({f'"{n}":null,': "" for n in names})
-        .str.replace_many({f',"{n}":null}}': "}" for n in names})
-        .str.replace_many({f'{{"{n}":null}}': "{}" for n in names})
-    )
+def json_object(members: list[pl.Expr]) -> pl.Expr:
+    """Each row's non-null `members` as a compact JSON object named by their output names, in
+    order: the text polars writes for their struct, less its `"name":null` members.
+
+    Each member is encoded on its own (by polars, so escaped exactly as in a struct) and the
+    non-null ones joined: no pass over the whole text to take the nulls out again.
+    """
+    if not members:
+        return pl.lit("{}", dtype=pl.String)
+    parts = []
+    for member in members:
+        name = str(member.meta.output_name())
+        # '{"name":' as polars spells the name (escaped as it escapes it)
+        empty = pl.select(pl.struct(pl.lit(None).alias(name)).struct.json_encode()).item()
+        head = empty.removesuffix("null}")
+        value = pl.struct(member).struct.json_encode().str.strip_prefix(head).str.strip_suffix("}")
+        parts.append(pl.when(member.is_not_null()).then(pl.lit(head[1:]) + value))
+    return pl.lit("{") + pl.concat_str(parts, separator=",", ignore_nulls=True) + pl.lit("}")
 
 
 def _contest(
