@@ -31,6 +31,11 @@ def _trail(rt: Runtime) -> audit.Trail:
     return audit.Trail(algorithm=rt.settings.audit_hash)
 
 
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="read the password from standard input")
+]
+
+
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -46,9 +51,7 @@ def users_add(
     department: Annotated[str | None, typer.Option(help="department officers only")] = None,
     area: Annotated[str | None, typer.Option(help="area scope: an area code")] = None,
     person_id: Annotated[int | None, typer.Option(help="residents: their golden person id")] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="read the password from standard input")
-    ] = False,
+    password_stdin: PasswordStdin = False,
     no_password: Annotated[
         bool, typer.Option("--no-password", help="a department system: API tokens only")
     ] = False,
@@ -112,9 +115,7 @@ def users_disable(ctx: typer.Context, username: str) -> None:
 def users_password(
     ctx: typer.Context,
     username: str,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="read the password from standard input")
-    ] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Set a new password for an account whose owner lost theirs; lifts a lockout and ends the
     account's sessions."""
