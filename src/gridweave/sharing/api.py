@@ -20,7 +20,7 @@ from gridweave.sharing.deps import (
     UnitOfWorkRoute,
 )
 from gridweave.sharing.purposes import allowed_purposes, purposes
-from gridweave.sharing.roles import Department, Role, label
+from gridweave.sharing.roles import Role, label
 from gridweave.sharing.schemas import (
     PRINTABLE,
     AccessOut,
@@ -192,13 +192,12 @@ def my_accesses(db: Db, user: CurrentUser, trail: AuditTrail, lang: Lang) -> lis
     out = []
     for e in service.my_accesses(db, actor=user, trail=trail):
         p = purposes().get(e.purpose or "")
-        department = Department(e.actor_department) if e.actor_department else None
         out.append(
             AccessOut(
                 at=e.at,
                 entity=e.entity_type,
                 department=e.actor_department,
-                department_label=label(department, lang),
+                department_label=catalog.department_label(db, e.actor_department, lang),
                 role=e.actor_role,
                 role_label=label(Role(e.actor_role), lang) if e.actor_role else None,
                 purpose=e.purpose,

@@ -23,7 +23,6 @@ from gridweave.sharing.errors import SharingError, forbidden, invalid
 from gridweave.sharing.gate import Actor
 from gridweave.sharing.models import Application
 from gridweave.sharing.purposes import Purpose, purposes
-from gridweave.sharing.roles import Department
 
 MAX_PERIOD = timedelta(days=366)  # a grant is reviewed at least yearly
 STATUSES = ("pending", "approved", "refused", "revoked", "expired")
@@ -139,13 +138,6 @@ def submit(
             "own_resource",
             f"{entry.name} is your own department's resource",
             f"资源 {entry.name} 由本部门提供，无需申请",
-        )
-    if entry.department_code not in set(Department):
-        raise invalid(
-            "unknown_provider",
-            f"{entry.name} is provided by {entry.department_code}, which has no officers on this"
-            " platform to approve it",
-            f"资源 {entry.name} 的提供部门 {entry.department_code} 在本平台没有可审批的工作人员",
         )
     chosen = _purpose(session, actor, trail, purpose)
     resolved = resolve_fields(entry, fields)

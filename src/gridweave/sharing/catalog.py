@@ -13,6 +13,7 @@ from gridweave.ingest.contracts import Contract
 from gridweave.ingest.models import Source
 from gridweave.registry.attributes import EntityType, Sensitivity, attribute
 from gridweave.sharing.gate import OWNERS, RANK
+from gridweave.sharing.roles import DEPARTMENT_LABELS, Department
 
 SHARING_LABELS = {
     "shared_freely": ("无条件共享", "shared freely"),
@@ -134,3 +135,31 @@ def catalog_entry(session: Session, name: str) -> CatalogEntry:
     source = ingest.get_source(session, name)
     batches = next(n for s, n in ingest.list_sources(session) if s.id == source.id)
     return entry_of(source, ingest.contract_of(source), batches)
+
+
+def departments(session: Session) -> dict[str, str]:
+    """Department code → its name: the seven whose domains the gate knows (roles.Department),
+    and every department a registered source contract names (a city's tax office, its urban
+    management, …), so that each department supplying data can have officers who answer for
+    it."""
+    known = {d.value: zh for d, (zh, _) in DEPARTMENT_LABELS.items()}
+    for code, name in session.execute(
+        select(Source.department_code, func.min(Source.department_name)).group_by(
+            Source.department_code
+        )
+    ):
+        known.setdefault(code, name)
+    return known
+
+
+def department_label(session: Session, code: str | None, lang: str) -> str | None:
+    """A department's name in zh-CN or en: a contract's department known only by its zh name
+    is named by its code in English ("urban management")."""
+    if code is None:
+        return None
+    if code in set(Department):
+        zh, en = DEPARTMENT_LABELS[Department(code)]
+        return en if lang == "en" else zh
+    if lang == "en":
+        return code.replace("_", " ")
+    return departments(session).get(code, code)

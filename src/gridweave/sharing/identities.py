@@ -24,7 +24,7 @@ from gridweave.areas.models import Area
 from gridweave.core import clock
 from gridweave.core.settings import Settings
 from gridweave.registry.models import Person
-from gridweave.sharing import audit
+from gridweave.sharing import audit, catalog
 from gridweave.sharing.errors import (
     SharingError,
     account_locked,
@@ -35,7 +35,7 @@ from gridweave.sharing.errors import (
 )
 from gridweave.sharing.gate import Actor
 from gridweave.sharing.models import Account, ApiToken
-from gridweave.sharing.roles import ADMIN_ROLES, SCOPE_LEVEL, Department, Role
+from gridweave.sharing.roles import ADMIN_ROLES, SCOPE_LEVEL, Role
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,59}$")
 MIN_PASSWORD = 10
@@ -93,12 +93,15 @@ def _check_account(
             "a department officer needs a department, and only a department officer has one",
             "部门工作人员必须指定部门，其他角色不能指定部门",
         )
-    if department is not None and department not in set(Department):
-        raise invalid(
-            "invalid_account",
-            f"unknown department {department!r}: one of {', '.join(Department)}",
-            f"未知部门 {department!r}",
-        )
+    if department is not None:
+        known = catalog.departments(session)
+        if department not in known:
+            raise invalid(
+                "invalid_account",
+                f"unknown department {department!r}: one of {', '.join(sorted(known))}"
+                " (a department joins with its first source contract)",
+                f"未知部门 {department!r}（部门随其首个数据源契约登记）",
+            )
     if role == Role.resident:
         if person_id is None or session.get(Person, person_id) is None:
             raise invalid(

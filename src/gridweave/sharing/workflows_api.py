@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
+from sqlalchemy.orm import Session
 
 from gridweave.registry.attributes import ATTRIBUTES, EntityType
-from gridweave.sharing import applications, consents, corrections
+from gridweave.sharing import applications, catalog, consents, corrections
 from gridweave.sharing.deps import AppSettings, AuditTrail, CurrentUser, Db, Lang, UnitOfWorkRoute
 from gridweave.sharing.models import Application, ConsentRecord
 from gridweave.sharing.purposes import purposes
-from gridweave.sharing.roles import Department, label
 from gridweave.sharing.schemas import (
     AcceptIn,
     ApplicationIn,
@@ -128,14 +128,13 @@ def revoke_grant(
     return _application_out(found)
 
 
-def _consent_out(c: ConsentRecord, lang: str) -> ConsentOut:
+def _consent_out(db: Session, c: ConsentRecord, lang: str) -> ConsentOut:
     purpose = purposes().get(c.purpose)
-    department = Department(c.department) if c.department in set(Department) else None
     return ConsentOut(
         id=c.id,
         person_id=c.person_id,
         department=c.department,
-        department_label=label(department, lang),
+        department_label=catalog.department_label(db, c.department, lang),
         requested_by=c.requested_by_name,
         purpose=c.purpose,
         purpose_label=purpose.label(lang) if purpose else None,
@@ -174,7 +173,7 @@ def request_consent(
         single_use=body.single_use,
         timezone=settings.timezone,
     )
-    return _consent_out(found, lang)
+    return _consent_out(db, found, lang)
 
 
 @router.get("/consents", tags=["consent"])
@@ -183,13 +182,13 @@ def department_consents(
 ) -> list[ConsentOut]:
     """The consent requests the caller's department made, newest first."""
     found = consents.for_department(db, actor=user, trail=trail, status=status)
-    return [_consent_out(c, lang) for c in found]
+    return [_consent_out(db, c, lang) for c in found]
 
 
 @router.get("/me/consents", tags=["resident"])
 def my_consents(db: Db, user: CurrentUser, trail: AuditTrail, lang: Lang) -> list[ConsentOut]:
     """Consent requests about the resident, or that they answer for a child."""
-    return [_consent_out(c, lang) for c in consents.for_resident(db, actor=user, trail=trail)]
+    return [_consent_out(db, c, lang) for c in consents.for_resident(db, actor=user, trail=trail)]
 
 
 def _answer(
@@ -203,7 +202,7 @@ def grant_consent(
     consent_id: Id, db: Db, user: CurrentUser, trail: AuditTrail, lang: Lang
 ) -> ConsentOut:
     """Grant a consent request (the person, or a guardian for a child under 14)."""
-    return _consent_out(_answer(db, user, trail, consent_id, "grant"), lang)
+    return _consent_out(db, _answer(db, user, trail, consent_id, "grant"), lang)
 
 
 @router.post("/me/consents/{consent_id}/refuse", tags=["resident"])
@@ -211,7 +210,7 @@ def refuse_consent(
     consent_id: Id, db: Db, user: CurrentUser, trail: AuditTrail, lang: Lang
 ) -> ConsentOut:
     """Refuse a consent request."""
-    return _consent_out(_answer(db, user, trail, consent_id, "refuse"), lang)
+    return _consent_out(db, _answer(db, user, trail, consent_id, "refuse"), lang)
 
 
 @router.post("/me/consents/{consent_id}/revoke", tags=["resident"])
@@ -219,7 +218,7 @@ def revoke_consent(
     consent_id: Id, db: Db, user: CurrentUser, trail: AuditTrail, lang: Lang
 ) -> ConsentOut:
     """Withdraw a granted consent: reads that relied on it are refused from now on."""
-    return _consent_out(_answer(db, user, trail, consent_id, "revoke"), lang)
+    return _consent_out(db, _answer(db, user, trail, consent_id, "revoke"), lang)
 
 
 def _correction_out(item: corrections.InboxItem, lang: str) -> CorrectionOut:

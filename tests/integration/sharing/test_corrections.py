@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.sharing.conftest import City, audit_actions, outbox
+import pytest
+from sqlalchemy import func, select
+
+from gridweave.core.database import transaction
+from gridweave.ingest.models import Source, SourceRecord
+from gridweave.registry.models import Person
+from gridweave.sharing import audit, identities
+from gridweave.sharing.errors import SharingError
+from gridweave.sharing.roles import Role
+from tests.integration.sharing.conftest import CITY, City, add_persona, audit_actions, outbox
 
 
 def _dispute(city: City, attribute: str, persona: str = "res_x", **change: Any) -> Any:
@@ -112,3 +121,76 @@ def test_what_cannot_be_disputed_is_refused_clearly(city: City) -> None:
         headers=city.headers("res_y", **{"Accept-Language": "en"}),
     )
     assert "no value of" in english.json()["message"]
+
+
+def _person_with_a_value_from(city: City, source: str) -> int:
+    """A person at least one of whose golden values `source` supplied (by provenance)."""
+    engine = city.client.app.state.engine  # type: ignore[attr-defined]
+    with transaction(engine) as session:
+        source_id = session.scalar(select(Source.id).where(Source.name == source))
+        claimed = (
+            select(SourceRecord.golden_id)
+            .where(SourceRecord.source_id == source_id, SourceRecord.entity_type == "person")
+            .limit(500)
+        )
+        for person in session.scalars(select(Person).where(Person.id.in_(claimed))):
+            supplied = [int(v) for v in person.provenance.values()]
+            from_source = select(func.count()).where(
+                SourceRecord.id.in_(supplied), SourceRecord.source_id == source_id
+            )
+            if session.scalar(from_source):
+                return person.id
+    raise AssertionError(f"no person with a golden value from {source}")
+
+
+def test_a_department_known_only_by_its_contract_answers_for_its_values(city: City) -> None:
+    # the migrant-rental office supplies the migrant register; the gate knows no domain of its
+    # own for it, but it joined the platform with its contract and so may have officers
+    migrant = _person_with_a_value_from(city, "migrant_residents")
+    resident = add_persona(city, "res_migrant", Role.resident, person_id=migrant)
+    data = city.get(resident, "/me/data").json()
+    attribute = next(
+        p["attribute"] for p in data["provenance"] if p["source"] == "migrant_residents"
+    )
+    made = _dispute(city, attribute, persona=resident)
+    assert made.status_code == 201, made.text
+    assert made.json()["department"] == "migrant_rental"
+    officer = add_persona(
+        city, "rental_officer", Role.department_officer, department="migrant_rental", area=CITY
+    )
+    inbox = city.get(officer, "/corrections").json()
+    assert [i["id"] for i in inbox] == [made.json()["id"]]
+    rejected = city.client.post(
+        f"/corrections/{made.json()['id']}/reject",
+        json={"reason": "与登记一致"},
+        headers=city.headers(officer),
+    )
+    assert rejected.status_code == 200, rejected.text
+    # the resident's tracker names the office: its contract's name, its code in English
+    zh = city.get(resident, "/me/accesses").json()
+    en = city.client.get(
+        "/me/accesses", headers=city.headers(resident, **{"Accept-Language": "en"})
+    ).json()
+    assert {a["department_label"] for a in zh if a["department"] == "migrant_rental"} == {
+        "罗湖区流动人口和出租屋综合管理办公室"
+    }
+    assert {a["department_label"] for a in en if a["department"] == "migrant_rental"} == {
+        "migrant rental"
+    }
+
+
+def test_an_officer_of_a_department_no_contract_names_is_refused(city: City) -> None:
+    engine = city.client.app.state.engine  # type: ignore[attr-defined]
+    refused = pytest.raises(SharingError, match=r"unknown department 'weather'.*migrant_rental")
+    with refused, transaction(engine) as session:
+        identities.create_account(
+            session,
+            actor=identities.console_actor(Role.system_admin),
+            trail=audit.Trail(),
+            username="weather_officer",
+            display_name="x",
+            role=Role.department_officer,
+            password=None,
+            department="weather",
+            area_code=CITY,
+        )
