@@ -142,6 +142,9 @@ def departments(session: Session) -> dict[str, str]:
     and every department a registered source contract names (a city's tax office, its urban
     management, …), so that each department supplying data can have officers who answer for
     it."""
+    cached = session.info.get(_DEPARTMENTS)
+    if cached is not None and cached[0] is session.get_transaction():  # read once a transaction:
+        return dict(cached[1])  # a tracker labels many entries
     known = {d.value: zh for d, (zh, _) in DEPARTMENT_LABELS.items()}
     for code, name in session.execute(
         select(Source.department_code, func.min(Source.department_name)).group_by(
@@ -149,7 +152,11 @@ def departments(session: Session) -> dict[str, str]:
         )
     ):
         known.setdefault(code, name)
-    return known
+    session.info[_DEPARTMENTS] = (session.get_transaction(), known)
+    return dict(known)
+
+
+_DEPARTMENTS = "gridweave.catalog.departments"
 
 
 def department_label(session: Session, code: str | None, lang: str) -> str | None:
