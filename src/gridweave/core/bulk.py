@@ -99,24 +99,43 @@ def bulk_upsert(
         cursor.close()
 
 
+def empty_temp_table(connection: Connection, name: str, columns: dict[str, str]) -> str:
+    """The temporary table `name` (column → SQL type), made if it does not exist and emptied;
+    on PostgreSQL it is dropped at commit."""
+    cols = ", ".join(f"{c} {t}" for c, t in columns.items())
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {name} ({cols}) ON COMMIT DROP"
+        )
+        connection.exec_driver_sql(f"TRUNCATE {name}")
+    else:
+        connection.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({cols})")
+        connection.exec_driver_sql(f"DELETE FROM {name}")
+    return name
+
+
+def temp_table(
+    connection: Connection, name: str, columns: dict[str, str], rows: Iterable[Sequence[Any]]
+) -> str:
+    """The temporary table `name` (column → SQL type) holding just `rows`, analysed."""
+    empty_temp_table(connection, name, columns)
+    bulk_insert(connection, name, list(columns), rows)
+    connection.exec_driver_sql(f"ANALYZE {name}")
+    return name
+
+
 def key_table(connection: Connection, keys: Iterable[str]) -> str:
     """A temporary one-column table holding `keys`, to join against instead of a huge IN list.
 
     The keys travel as one parameter (a JSON array on SQLite, a text array on PostgreSQL) and
     the database unpacks them: no per-key round trip through the driver.
     """
-    name = "_gw_keys"
+    name = empty_temp_table(connection, "_gw_keys", {"k": "TEXT PRIMARY KEY"})
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(
-            f"CREATE TEMP TABLE IF NOT EXISTS {name} (k TEXT PRIMARY KEY) ON COMMIT DROP"
-        )
-        connection.exec_driver_sql(f"TRUNCATE {name}")
         connection.exec_driver_sql(
             f"INSERT INTO {name} SELECT DISTINCT unnest(%(keys)s::text[])", {"keys": list(keys)}
         )
     else:
-        connection.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {name} (k TEXT PRIMARY KEY)")
-        connection.exec_driver_sql(f"DELETE FROM {name}")
         connection.exec_driver_sql(
             f"INSERT OR IGNORE INTO {name} SELECT value FROM json_each(?)",
             (orjson.dumps(list(keys)).decode(),),

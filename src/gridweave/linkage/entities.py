@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from gridweave.core import clock
-from gridweave.core.bulk import bulk_insert
+from gridweave.core.bulk import bulk_insert, temp_table
 from gridweave.core.database import transaction
 from gridweave.core.errors import GridweaveError, NotFound
 from gridweave.linkage import store
@@ -244,7 +244,7 @@ def _found(session: Session, entity_type: str, keys: Iterable[str]) -> dict[str,
     """key → {golden_id: its lowest record id} of the linked records stored under each key."""
     connection = session.connection()
     # a primary key: whichever side SQLite's planner puts outside, the other is searched
-    table = store.temp_table(
+    table = temp_table(
         connection, "_gw_probe", {"k": "TEXT PRIMARY KEY"}, ((k,) for k in set(keys))
     )
     rows = connection.exec_driver_sql(
@@ -322,7 +322,7 @@ def _golden_addresses(session: Session, golden_ids: set[int]) -> dict[int, set[s
     if not golden_ids:
         return {}
     connection = session.connection()
-    table = store.temp_table(
+    table = temp_table(
         connection, "_gw_cands", {"k": "BIGINT PRIMARY KEY"}, ((g,) for g in golden_ids)
     )
     rows = connection.exec_driver_sql(

@@ -5,15 +5,14 @@ Bulk work goes through core.bulk and temporary tables joined in SQL, never huge 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable
 
 import orjson
 import polars as pl
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from gridweave.core.bulk import bulk_insert, bulk_upsert
+from gridweave.core.bulk import bulk_insert, bulk_upsert, temp_table
 from gridweave.core.crypto import Keyring
 from gridweave.core.database import keyring_of
 from gridweave.linkage.config import LinkageConfig
@@ -49,24 +48,6 @@ def seal_columns(keyring: Keyring, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
         keyring.encrypt_series(frame[c], _field(c)) for c in SEALED if c in frame.columns
     )
-
-
-def temp_table(
-    connection: Connection, name: str, columns: dict[str, str], rows: Iterable[Sequence[Any]]
-) -> str:
-    """A temporary table `name` (column → SQL type) holding `rows`; emptied first if it exists."""
-    cols = ", ".join(f"{c} {t}" for c, t in columns.items())
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(
-            f"CREATE TEMP TABLE IF NOT EXISTS {name} ({cols}) ON COMMIT DROP"
-        )
-        connection.exec_driver_sql(f"TRUNCATE {name}")
-    else:
-        connection.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({cols})")
-        connection.exec_driver_sql(f"DELETE FROM {name}")
-    bulk_insert(connection, name, list(columns), rows)
-    connection.exec_driver_sql(f"ANALYZE {name}")
-    return name
 
 
 def _ids_table(connection: Connection, name: str, ids: Iterable[int]) -> str:

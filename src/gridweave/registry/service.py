@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridweave.core import clock
-from gridweave.core.bulk import bulk_insert, bulk_upsert, key_table, reserve_ids
+from gridweave.core.bulk import bulk_insert, bulk_upsert, key_table, reserve_ids, temp_table
 from gridweave.core.crypto import Keyring, is_sealed
 from gridweave.core.database import keyring_of
 from gridweave.core.errors import NotFound
@@ -207,16 +207,9 @@ def rebuild_linked(
         return 0
     connection = session.connection()
     stamp = _timestamp(clock.now(), connection.dialect.name)
-    name = "_gw_rebuild"
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(
-            f"CREATE TEMP TABLE IF NOT EXISTS {name} (k BIGINT PRIMARY KEY) ON COMMIT DROP"
-        )
-        connection.exec_driver_sql(f"TRUNCATE {name}")
-    else:
-        connection.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {name} (k BIGINT PRIMARY KEY)")
-        connection.exec_driver_sql(f"DELETE FROM {name}")
-    bulk_insert(connection, name, ["k"], ((int(g),) for g in set(golden_ids)))
+    name = temp_table(
+        connection, "_gw_rebuild", {"k": "BIGINT PRIMARY KEY"}, ((int(g),) for g in set(golden_ids))
+    )
     claims = _prior_claims(session, entity, name, on="id")
     pri = priorities.filter(pl.col("entity_type") == entity.value).drop("entity_type")
     golden = choose_golden(claims, entity, pri)
