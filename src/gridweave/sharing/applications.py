@@ -25,7 +25,7 @@ from gridweave.sharing.models import Application
 from gridweave.sharing.purposes import Purpose, purposes
 
 MAX_PERIOD = timedelta(days=366)  # a grant is reviewed at least yearly
-STATUSES = ("pending", "approved", "refused", "revoked", "expired")
+STATUSES = ("pending", "approved", "refused", "revoked", "withdrawn", "expired")
 
 
 def status_of(application: Application, now: datetime | None = None) -> str:
@@ -209,7 +209,12 @@ def _payload(application: Application) -> dict[str, object]:
 
 
 def _record(
-    session: Session, actor: Actor, trail: audit.Trail, action: str, application: Application
+    session: Session,
+    actor: Actor,
+    trail: audit.Trail,
+    action: str,
+    application: Application,
+    reason: str | None = None,
 ) -> None:
     detail = {
         "application_id": application.id,
@@ -220,6 +225,8 @@ def _record(
     }
     if application.decision_note:
         detail["note"] = application.decision_note
+    if reason is not None:
+        detail["reason"] = reason
     event = audit.Event(action, "ok", purpose=application.purpose, detail=detail)
     audit.append(session, actor=actor, events=[event], trail=trail)
 
@@ -343,6 +350,43 @@ def revoke(
         raise _conflict(application, "approved")
     application.revoked_at = clock.now()
     return _decide(session, actor, trail, application, "revoked", reason, "GrantRevoked")
+
+
+def withdraw(
+    session: Session, *, actor: Actor, trail: audit.Trail, application_id: int, reason: str
+) -> Application:
+    """The applying department withdraws its application while it is pending, or gives up the
+    grant it became before it runs out (its work done: minimum necessity). The gate denies from
+    now on, and the provider is told why."""
+    department = _officer(session, actor, trail, "application.withdrawn")
+    application = get_application(session, actor=actor, application_id=application_id)
+    if application.department != department:
+        event = audit.Event(
+            "application.withdrawn", "deny", detail={"application_id": application_id}
+        )
+        audit.append(session, actor=actor, events=[event], trail=trail)
+        raise forbidden(
+            "not_applicant",
+            f"only {application.department}, which applied, may withdraw application"
+            f" {application.id}",
+            f"只有申请部门（{application.department}）可以撤回该申请",
+        )
+    was = status_of(application)
+    if was not in ("pending", "approved"):
+        raise _conflict(application, "pending or approved")
+    if was == "approved":
+        application.revoked_at = clock.now()  # the grant ends now
+    application.status = "withdrawn"
+    session.flush()
+    _record(session, actor, trail, "application.withdrawn", application, reason=reason)
+    messages.enqueue(
+        session,
+        event="ApplicationWithdrawn",
+        recipient_kind="department",
+        recipient=application.provider,
+        payload=_payload(application) | {"reason": reason, "was": was},
+    )
+    return application
 
 
 def _decide(

@@ -1,9 +1,10 @@
 """Consent: a department asks a person (or, for a child under 14, a guardian) to let it read
 fields of their record for a purpose that needs consent; the person grants, refuses, or later
-revokes it. The gate honours a granted consent until it expires, is revoked, or — single use —
+revokes it; the department may withdraw its request, or give up a consent it no longer needs.
+The gate honours a granted consent until it expires, is revoked or withdrawn, or — single use —
 has been used once (sharing/permits.py). Every step is audited and announced in the outbox in
-the same transaction: ConsentRequested to each person who may decide, ConsentGranted /
-ConsentRefused / ConsentRevoked to the department.
+the same transaction: ConsentRequested and ConsentWithdrawn to each person who may decide,
+ConsentGranted / ConsentRefused / ConsentRevoked to the department.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def today(timezone: str) -> date:
 
 
 def status_of(consent: ConsentRecord, now: datetime | None = None) -> str:
-    """pending, granted, refused, revoked, spent, or expired (granted, its period over)."""
+    """pending, granted, refused, revoked, withdrawn, spent, or expired (pending or granted,
+    its period over)."""
     now = now or clock.now()
     if consent.status in ("granted", "pending") and consent.valid_until <= now:
         return "expired"
@@ -232,8 +234,23 @@ def _payload(consent: ConsentRecord) -> dict[str, object]:
 
 
 def _record(
-    session: Session, actor: Actor, trail: audit.Trail, action: str, consent: ConsentRecord
+    session: Session,
+    actor: Actor,
+    trail: audit.Trail,
+    action: str,
+    consent: ConsentRecord,
+    reason: str | None = None,
 ) -> None:
+    detail = {
+        "consent_id": consent.id,
+        "department": consent.department,
+        "fields": consent.fields,
+        "valid_until": consent.valid_until.isoformat(),
+        "single_use": consent.single_use,
+        "by_guardian": consent.by_guardian,
+    }
+    if reason is not None:
+        detail["reason"] = reason
     event = audit.Event(
         action,
         "ok",
@@ -241,14 +258,7 @@ def _record(
         consent.person_id,
         person_id=consent.person_id,
         purpose=consent.purpose,
-        detail={
-            "consent_id": consent.id,
-            "department": consent.department,
-            "fields": consent.fields,
-            "valid_until": consent.valid_until.isoformat(),
-            "single_use": consent.single_use,
-            "by_guardian": consent.by_guardian,
-        },
+        detail=detail,
     )
     audit.append(session, actor=actor, events=[event], trail=trail)
 
@@ -317,6 +327,42 @@ def answer(
         recipient=consent.department,
         payload=_payload(consent) | {"decided_by_guardian": consent.by_guardian},
     )
+    return consent
+
+
+def withdraw(
+    session: Session, *, actor: Actor, trail: audit.Trail, consent_id: int, reason: str
+) -> ConsentRecord:
+    """The requesting department withdraws its request while it is pending, or gives up a
+    granted consent it no longer needs; those who answer for the person are told why."""
+    department = _officer(session, actor, trail, "consent.withdrawn")
+    consent = session.get(ConsentRecord, consent_id)
+    if consent is None or consent.department != department:
+        raise _not_found(consent_id)
+    was = status_of(consent)
+    if was not in ("pending", "granted"):
+        raise SharingError(
+            "wrong_status",
+            f"consent request {consent_id} is {was}, not pending or granted",
+            f"授权请求 {consent_id} 当前状态为 {was}，不是待答复或已授权",
+            status=409,
+        )
+    if was == "granted":
+        consent.revoked_at = clock.now()  # in force until now
+    consent.status = "withdrawn"
+    session.flush()
+    _record(session, actor, trail, "consent.withdrawn", consent, reason=reason)
+    deciders = session.scalars(
+        select(ConsentDecider.person_id).where(ConsentDecider.consent_id == consent.id)
+    )
+    for decider in deciders:
+        messages.enqueue(
+            session,
+            event="ConsentWithdrawn",
+            recipient_kind="person",
+            recipient=decider,
+            payload=_payload(consent) | {"reason": reason, "was": was},
+        )
     return consent
 
 

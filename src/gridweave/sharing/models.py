@@ -105,8 +105,8 @@ class AuditHead(Base):
 class Application(Base):
     """A department's application to read fields of a resource shared on approval (有条件共享).
 
-    Approved, it is a grant the gate honours from `valid_from` until `valid_until` or until the
-    providing department revokes it.
+    Approved, it is a grant the gate honours from `valid_from` until `valid_until`, until the
+    providing department revokes it, or until the applying department withdraws it.
     """
 
     __tablename__ = "sharing_application"
@@ -122,11 +122,12 @@ class Application(Base):
     reason: Mapped[str] = mapped_column(Text)  # why the requester needs it
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(12), index=True)  # pending|approved|refused|revoked
+    # pending | approved | refused | revoked (by the provider) | withdrawn (by the applicant)
+    status: Mapped[str] = mapped_column(String(12), index=True)
     decided_by_name: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_note: Mapped[str | None] = mapped_column(Text)  # refusal or revocation reason
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a grant ended early
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     # every gated read with a purpose looks up its department's grants for that purpose
@@ -148,7 +149,7 @@ class ConsentRecord(Base):
     valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
     single_use: Mapped[bool] = mapped_column(Boolean)
     by_guardian: Mapped[bool] = mapped_column(Boolean)  # the person was under 14 when asked
-    # pending | granted | refused | revoked | spent (a single use used)
+    # pending | granted | refused | revoked | withdrawn (by the department) | spent (used once)
     status: Mapped[str] = mapped_column(String(12), index=True)
     decided_by_person: Mapped[int | None] = mapped_column(BigInteger)  # the person or guardian
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -186,7 +186,10 @@ class ApplicationOut(BaseModel):
     reason: str
     valid_from: datetime
     valid_until: datetime
-    status: str = Field(description="pending, approved, refused, revoked or expired")
+    status: str = Field(
+        description="pending, approved, refused, revoked (by the provider), withdrawn (by the"
+        " applicant) or expired"
+    )
     decided_by: str | None
     decided_at: datetime | None
     decision_note: str | None
@@ -216,7 +219,10 @@ class ConsentOut(BaseModel):
     valid_until: datetime
     single_use: bool
     by_guardian: bool = Field(description="asked of the person's guardians: under 14 when asked")
-    status: str = Field(description="pending, granted, refused, revoked, spent or expired")
+    status: str = Field(
+        description="pending, granted, refused, revoked (by the person), withdrawn (by the"
+        " department), spent or expired"
+    )
     decided_at: datetime | None
     revoked_at: datetime | None
     uses: int

@@ -28,8 +28,8 @@ from gridweave.sharing.schemas import (
 router = APIRouter(route_class=UnitOfWorkRoute)
 
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
-ApplicationStatus = Literal["pending", "approved", "refused", "revoked", "expired"]
-ConsentStatus = Literal["pending", "granted", "refused", "revoked", "spent", "expired"]
+ApplicationStatus = Literal["pending", "approved", "refused", "revoked", "withdrawn", "expired"]
+ConsentStatus = Literal["pending", "granted", "refused", "revoked", "withdrawn", "spent", "expired"]
 CorrectionStatus = Literal["pending", "accepted", "rejected"]
 
 
@@ -128,6 +128,18 @@ def revoke_grant(
     return _application_out(found)
 
 
+@router.post("/applications/{application_id}/withdraw", tags=["applications"])
+def withdraw_application(
+    application_id: Id, body: ReasonIn, db: Db, user: CurrentUser, trail: AuditTrail
+) -> ApplicationOut:
+    """The applying department withdraws a pending application, or gives up its grant before
+    the grant runs out; the provider is told why."""
+    found = applications.withdraw(
+        db, actor=user, trail=trail, application_id=application_id, reason=body.reason
+    )
+    return _application_out(found)
+
+
 def _consent_out(db: Session, c: ConsentRecord, lang: str) -> ConsentOut:
     purpose = purposes().get(c.purpose)
     return ConsentOut(
@@ -183,6 +195,18 @@ def department_consents(
     """The consent requests the caller's department made, newest first."""
     found = consents.for_department(db, actor=user, trail=trail, status=status)
     return [_consent_out(db, c, lang) for c in found]
+
+
+@router.post("/consents/{consent_id}/withdraw", tags=["consent"])
+def withdraw_consent(
+    consent_id: Id, body: ReasonIn, db: Db, user: CurrentUser, trail: AuditTrail, lang: Lang
+) -> ConsentOut:
+    """The requesting department withdraws a pending request, or gives up a granted consent it
+    no longer needs; those who answer for the person are told why."""
+    found = consents.withdraw(
+        db, actor=user, trail=trail, consent_id=consent_id, reason=body.reason
+    )
+    return _consent_out(db, found, lang)
 
 
 @router.get("/me/consents", tags=["resident"])

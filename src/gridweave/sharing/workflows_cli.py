@@ -1,6 +1,6 @@
 """`gridweave applications …`: a department's data steward lists, approves, refuses and revokes
-applications at the console, acting as their own department-officer account (`--as`), audited
-as that account at the console."""
+applications to their department, and withdraws their department's own, at the console, acting
+as their own department-officer account (`--as`), audited as that account at the console."""
 
 from __future__ import annotations
 
@@ -112,3 +112,24 @@ def applications_revoke(ctx: typer.Context, application_id: int, as_: As, reason
             reason=reason,
         )
         rt.console.print(f"revoked: {application_id}")
+
+
+@applications_app.command("withdraw")
+def applications_withdraw(
+    ctx: typer.Context,
+    application_id: int,
+    as_: As,
+    reason: Annotated[str, typer.Option(help="the reason the providing department will see")],
+) -> None:
+    """Withdraw your department's pending application, or give up its grant before it runs out:
+    the gate denies at once."""
+    rt: Runtime = ctx.obj
+    with transaction(rt.engine) as session:
+        applications.withdraw(
+            session,
+            actor=_acting(session, as_),
+            trail=_trail(rt),
+            application_id=application_id,
+            reason=reason,
+        )
+        rt.console.print(f"withdrawn: {application_id}")

@@ -160,6 +160,62 @@ def test_a_grant_expires(officers: City, later: Any) -> None:
     assert _insurance(city) == "denied"
 
 
+def test_the_applicant_withdraws_an_application_or_gives_up_its_grant(officers: City) -> None:
+    city = officers
+    pending = _apply(city).json()
+    # only the department that applied may withdraw; the provider refuses or revokes instead
+    by_provider = _post(
+        city, "hr_officer", f"/applications/{pending['id']}/withdraw", {"reason": "x"}
+    )
+    assert by_provider.status_code == 403 and by_provider.json()["code"] == "not_applicant"
+    assert (
+        _post(
+            city, "police", f"/applications/{pending['id']}/withdraw", {"reason": "x"}
+        ).status_code
+        == 404
+    )
+    assert _post(city, "civil", f"/applications/{pending['id']}/withdraw", {}).status_code == 422
+    withdrawn = _post(
+        city, "civil", f"/applications/{pending['id']}/withdraw", {"reason": "申请有误，重新提交"}
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["status"] == "withdrawn" and withdrawn.json()["revoked_at"] is None
+    # the provider sees why, and can no longer approve it
+    told = outbox(city, "ApplicationWithdrawn")[-1]
+    assert told["to"] == "human_resources"
+    assert told["payload"]["reason"] == "申请有误，重新提交" and told["payload"]["was"] == "pending"
+    late = _post(city, "hr_officer", f"/applications/{pending['id']}/approve")
+    assert late.status_code == 409 and late.json()["code"] == "wrong_status"
+    assert _insurance(city) == "denied"
+    listed = city.get("hr_officer", "/applications", status="withdrawn").json()
+    assert pending["id"] in [a["id"] for a in listed]
+
+    # a grant in force, given up once the work is done: the gate denies at once
+    granted = _apply(city).json()
+    approve = f"/applications/{granted['id']}/approve"
+    assert _post(city, "hr_officer", approve).status_code == 200
+    assert _insurance(city) == "shown"
+    given_up = _post(
+        city, "civil", f"/applications/{granted['id']}/withdraw", {"reason": "核对已完成"}
+    )
+    assert given_up.status_code == 200, given_up.text
+    assert given_up.json()["status"] == "withdrawn" and given_up.json()["revoked_at"] is not None
+    assert _insurance(city) == "denied"
+    assert outbox(city, "ApplicationWithdrawn")[-1]["payload"]["was"] == "approved"
+    twice = _post(city, "civil", f"/applications/{granted['id']}/withdraw", {"reason": "x"})
+    assert twice.status_code == 409
+    assert (
+        _post(
+            city, "hr_officer", f"/applications/{granted['id']}/revoke", {"reason": "x"}
+        ).status_code
+        == 409
+    )
+    entries = audit_actions(city, action="application.withdrawn")
+    assert [e["outcome"] for e in entries[-3:]] == ["deny", "ok", "ok"]
+    assert entries[-1]["detail"]["reason"] == "核对已完成"
+    assert city.get("auditor", "/audit/verify").json()["ok"]
+
+
 def test_a_refused_application_grants_nothing_and_says_why(officers: City) -> None:
     city = officers
     application = _apply(city).json()
@@ -254,4 +310,15 @@ def test_a_steward_decides_at_the_console(officers: City) -> None:
     assert _insurance(city) == "denied"
     entries = audit_actions(city, action="grant.revoked")
     assert entries[-1]["actor_name"].startswith("hr_officer (console:")
+    # the applicant withdraws its own at the console, never another department's
+    mine = _apply(city).json()
+    theirs = runner.invoke(
+        cli_app, [*base, "withdraw", str(mine["id"]), "--as", "hr_officer", "--reason", "x"]
+    )
+    assert theirs.exit_code != 0
+    withdrawn = runner.invoke(
+        cli_app, [*base, "withdraw", str(mine["id"]), "--as", "civil", "--reason", "重复申请"]
+    )
+    assert withdrawn.exit_code == 0, withdrawn.output
+    assert city.get("civil", f"/applications/{mine['id']}").json()["status"] == "withdrawn"
     assert datetime.fromisoformat(entries[-1]["at"]) <= datetime.now(UTC) + timedelta(minutes=1)

@@ -234,3 +234,47 @@ def test_what_cannot_be_asked_is_refused_clearly(city: City) -> None:
     assert city.get("police", "/consents").json() == []
     assert city.get("res_x", "/consents").status_code == 403
     assert city.get("res_x", "/applications").status_code == 403
+
+
+def test_the_department_withdraws_a_request_or_gives_up_a_consent(city: City) -> None:
+    y = city.y
+    pending = _ask(city, y.id).json()
+    path = f"/consents/{pending['id']}/withdraw"
+    # another department's request is not found; a resident is not a department
+    other = city.client.post(path, json={"reason": "x"}, headers=city.headers("police"))
+    assert other.status_code == 404
+    resident = city.client.post(path, json={"reason": "x"}, headers=city.headers("res_y"))
+    assert resident.status_code == 403
+    withdrawn = city.client.post(
+        path, json={"reason": "随访对象有误"}, headers=city.headers("health")
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["status"] == "withdrawn"
+    # the person is told why, sees it withdrawn, and can no longer grant it
+    told = outbox(city, "ConsentWithdrawn")[-1]
+    assert (told["kind"], told["to"]) == ("person", str(y.id))
+    assert told["payload"]["reason"] == "随访对象有误" and told["payload"]["was"] == "pending"
+    mine = {c["id"]: c["status"] for c in city.get("res_y", "/me/consents").json()}
+    assert mine[pending["id"]] == "withdrawn"
+    late = _answer(city, "res_y", pending["id"], "grant")
+    assert late.status_code == 409 and late.json()["code"] == "wrong_status"
+    listed = city.get("health", "/consents", status="withdrawn").json()
+    assert pending["id"] in [c["id"] for c in listed]
+
+    # a granted consent given up once the follow-up is done: unlocks nothing from then on
+    granted = _ask(city, y.id).json()
+    assert _answer(city, "res_y", granted["id"], "grant").status_code == 200
+    assert _phone(city, y.id) == "whole"
+    given_up = city.client.post(
+        f"/consents/{granted['id']}/withdraw",
+        json={"reason": "随访已结束"},
+        headers=city.headers("health"),
+    )
+    assert given_up.status_code == 200, given_up.text
+    assert given_up.json()["revoked_at"] is not None
+    assert _phone(city, y.id) == "masked"
+    assert outbox(city, "ConsentWithdrawn")[-1]["payload"]["was"] == "granted"
+    assert _answer(city, "res_y", granted["id"], "revoke").status_code == 409
+    entries = audit_actions(city, action="consent.withdrawn", person_id=y.id)
+    assert [e["detail"]["reason"] for e in entries[-2:]] == ["随访对象有误", "随访已结束"]
+    assert city.get("auditor", "/audit/verify").json()["ok"]

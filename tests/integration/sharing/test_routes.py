@@ -109,9 +109,17 @@ WALK: dict[tuple[str, str], tuple[bool, Request]] = {
         False,
         lambda c: (_hr(c), f"/applications/{_approved(c)}/revoke", {"reason": "工作结束"}),
     ),
+    ("POST", "/applications/{application_id}/withdraw"): (
+        False,
+        lambda c: ("civil", f"/applications/{_application(c)}/withdraw", {"reason": "重复申请"}),
+    ),
     # consent (ids and statuses, never values)
     ("POST", "/consents"): (False, lambda c: ("health", "/consents", _consent_body(c))),
     ("GET", "/consents"): (False, lambda c: ("health", "/consents", {})),
+    ("POST", "/consents/{consent_id}/withdraw"): (
+        False,
+        lambda c: ("health", f"/consents/{_consent(c)}/withdraw", {"reason": "随访对象有误"}),
+    ),
     ("GET", "/me/consents"): (False, lambda c: ("res_x", "/me/consents", {})),
     ("POST", "/me/consents/{consent_id}/grant"): (
         False,
