@@ -25,6 +25,7 @@ from gridweave.registry.api import router as registry_router
 from gridweave.sharing.api import router as sharing_router
 from gridweave.sharing.deps import SignIns, language
 from gridweave.sharing.errors import SharingError
+from gridweave.sharing.purposes import use_purposes_file
 from gridweave.sharing.workflows_api import router as workflows_router
 
 log = logging.getLogger("gridweave.api")
@@ -154,6 +155,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The API over the settings' database (migrated to the newest schema), or over `engine`."""
+    use_purposes_file(settings.purposes_file)
     if engine is None:
         engine = make_engine(
             settings.resolved_database_url,

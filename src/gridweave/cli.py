@@ -22,7 +22,14 @@ from gridweave.linkage.cli import export_app, link_command, review_app
 from gridweave.messages.cli import messages_app
 from gridweave.registry.cli import registry_app
 from gridweave.registry.keys_cli import keys_app
-from gridweave.sharing.cli import audit_app, catalog_app, serve_command, users_app
+from gridweave.sharing.cli import (
+    audit_app,
+    catalog_app,
+    purposes_app,
+    serve_command,
+    users_app,
+)
+from gridweave.sharing.purposes import use_purposes_file
 from gridweave.sharing.workflows_cli import applications_app
 
 app = typer.Typer(
@@ -43,7 +50,9 @@ def main(
     ] = None,
 ) -> None:
     """Read the settings once; every command gets them through the context."""
-    ctx.obj = Runtime(load_settings(database_url=database_url, data_dir=data_dir))
+    settings = load_settings(database_url=database_url, data_dir=data_dir)
+    use_purposes_file(settings.purposes_file)  # a broken purposes file stops every command
+    ctx.obj = Runtime(settings)
 
 
 app.add_typer(sources_app, name="sources")
@@ -59,6 +68,7 @@ app.add_typer(review_app, name="review")
 app.add_typer(export_app, name="export")
 app.add_typer(users_app, name="users")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(purposes_app, name="purposes")
 app.add_typer(audit_app, name="audit")
 app.add_typer(applications_app, name="applications")
 app.add_typer(messages_app, name="messages")

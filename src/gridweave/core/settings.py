@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         " database connection, which the worker keeps open",
     )
     audit_hash: Literal["sha256", "sm3"] = Field("sha256", description="the audit chain's hash")
+    purposes_file: Path | None = Field(
+        None,
+        description="the purposes of use (YAML, as sharing/purposes.yaml); default: that"
+        " built-in list",
+    )
     message_sender: Literal["log"] = Field(
         "log", description="how outbox messages leave: log (development: data_dir/messages.log)"
     )

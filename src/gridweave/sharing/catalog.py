@@ -30,7 +30,7 @@ class CatalogAttribute:
     zh: str
     en: str
     sensitivity: str
-    owners: tuple[str, ...]  # departments whose domain it is (the gate's OWNERS); empty: none
+    owners: tuple[str, ...]  # departments whose domain it is (the gate's OWNERS); ("*",): all
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""`gridweave users …`, `gridweave catalog …`, `gridweave audit …` and `gridweave serve`.
+"""`gridweave users …`, `gridweave catalog …`, `gridweave purposes …`, `gridweave audit …` and
+`gridweave serve`.
 
 The console has no login: it acts as `console:<os user>` in the duty each command needs (system
 administrator for accounts, security administrator for tokens, auditor for the log), and every
@@ -19,12 +20,16 @@ from rich.table import Table
 
 from gridweave.core.database import transaction
 from gridweave.core.runtime import Runtime
-from gridweave.sharing import audit, catalog, identities, service
+from gridweave.sharing import audit, catalog, identities, purposes, service
 from gridweave.sharing.roles import Role
 
 users_app = typer.Typer(help="Accounts: users and department systems.", no_args_is_help=True)
 catalog_app = typer.Typer(help="The resource catalog of registered sources.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+purposes_app = typer.Typer(
+    help="The purposes of use (使用目的): who may name which, and what each unlocks.",
+    no_args_is_help=True,
+)
 
 
 def _trail(rt: Runtime) -> audit.Trail:
@@ -190,9 +195,57 @@ def catalog_show(ctx: typer.Context, name: str) -> None:
     table = Table("entity", "attribute", "label", "class", "owned by")
     for a in e.attributes:
         table.add_row(
-            a.role, a.attribute, f"{a.zh} / {a.en}", a.sensitivity, ", ".join(a.owners) or "—"
+            a.role,
+            a.attribute,
+            f"{a.zh} / {a.en}",
+            a.sensitivity,
+            "every department" if a.owners == ("*",) else ", ".join(a.owners) or "—",
         )
     rt.console.print(table)
+
+
+@purposes_app.command("list")
+def purposes_list(
+    ctx: typer.Context,
+    role: Annotated[Role | None, typer.Option(help="only those this role may name")] = None,
+    department: Annotated[
+        str | None, typer.Option(help="with --role department_officer: of this department")
+    ] = None,
+) -> None:
+    """The deployment's purposes (GRIDWEAVE_PURPOSES_FILE, or the built-in list)."""
+    rt: Runtime = ctx.obj
+    chosen = (
+        list(purposes.purposes().values())
+        if role is None
+        else purposes.allowed_purposes(role, department)
+    )
+    rt.console.print(f"purposes of use from {purposes.purposes_file()}")
+    table = Table("code", "label", "roles", "departments", "may unmask", "consent", "confidential")
+    for p in chosen:
+        table.add_row(
+            p.code,
+            f"{p.zh} / {p.en}",
+            ", ".join(sorted(p.roles)),
+            ", ".join(sorted(p.departments)) if p.departments is not None else "any",
+            ", ".join(sorted(p.fields)) if p.fields is not None else "whatever the gate allows",
+            "yes" if p.consent else "",
+            f"{p.release_after_days} days" if p.confidential else "",
+        )
+    rt.console.print(table)
+
+
+@purposes_app.command("check")
+def purposes_check(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="a purposes file to check before using it")],
+) -> None:
+    """Check a purposes file: every purpose's roles, departments and fields."""
+    rt: Runtime = ctx.obj
+    found = purposes.load_purposes(file.resolve())
+    rt.console.print(
+        f"ok: {len(found)} purposes in {file}; set GRIDWEAVE_PURPOSES_FILE={file.resolve()}"
+        " to use them"
+    )
 
 
 @audit_app.command("verify")

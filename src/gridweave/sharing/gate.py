@@ -112,13 +112,14 @@ class Decision:
     reason: str  # a stable code: own_record, public, internal, purpose, no_purpose, …
 
 
-EVERY_DEPARTMENT = frozenset(Department)
+# every department, the built-in seven and any a source contract names (sharing.catalog)
+EVERY_DEPARTMENT: frozenset[str] = frozenset({"*"})
 P = EntityType.person
 
 # The departments whose domain a field is: only they may unmask it (restricted) or see it at all
 # (fields without a masking form). Special-population, criminal and health-condition fields will
 # join this table (public_security, health) when registry/attributes.py gains them.
-OWNERS: dict[tuple[EntityType, str], frozenset[Department]] = {
+OWNERS: dict[tuple[EntityType, str], frozenset[str]] = {
     (P, "citizen_id"): EVERY_DEPARTMENT,  # each department identifies people in its own service
     (P, "allowance_certificate"): frozenset({Department.civil_affairs}),
     (P, "allowance_amount"): frozenset({Department.civil_affairs}),
@@ -129,6 +130,11 @@ OWNERS: dict[tuple[EntityType, str], frozenset[Department]] = {
 }
 
 MASKABLE = frozenset({Kind.name, Kind.citizen_id, Kind.phone, Kind.address})
+
+
+def is_owner(department: str | None, owners: frozenset[str]) -> bool:
+    """Is the field in this department's domain (OWNERS)?"""
+    return department is not None and (department in owners or owners == EVERY_DEPARTMENT)
 
 
 def in_scope(actor: Actor, subject: Subject) -> bool:
@@ -183,7 +189,7 @@ def _staff(
     if cls == Sensitivity.public:
         return Decision(Outcome.allow, "public")
     owners = OWNERS.get((subject.entity, spec.name))
-    owns = (owners is not None and actor.department in owners) or permits.cover(
+    owns = (owners is not None and is_owner(actor.department, owners)) or permits.cover(
         actor, subject, spec.name, purpose
     )
     maskable = spec.kind in MASKABLE

@@ -49,7 +49,9 @@ class CatalogAttributeOut(BaseModel):
     attribute: str
     label: str
     sensitivity: str
-    owners: list[str]
+    owners: list[str] = Field(
+        description="the departments whose domain the field is; `*`: every department"
+    )
 
 
 class CatalogEntryOut(BaseModel):

@@ -179,6 +179,27 @@ def test_a_department_known_only_by_its_contract_answers_for_its_values(city: Ci
     }
 
 
+def test_a_department_known_only_by_its_contract_unmasks_with_its_own_purpose(
+    city: City,
+) -> None:
+    migrant = _person_with_a_value_from(city, "migrant_residents")
+    officer = add_persona(
+        city, "registrar", Role.department_officer, department="migrant_rental", area=CITY
+    )
+    names = [p["code"] for p in city.get(officer, "/purposes").json()]
+    assert "migrant_residence_registration" in names and "police_investigation" not in names
+    masked = city.get(officer, f"/people/{migrant}").json()
+    assert "citizen_id" in masked["masked"]
+    read = city.get(officer, f"/people/{migrant}", purpose="migrant_residence_registration")
+    assert read.status_code == 200, read.text
+    body = read.json()
+    assert "citizen_id" not in body["masked"] and "*" not in body["values"]["citizen_id"]
+    assert len(body["values"]["citizen_id"]) == 18
+    # another department may not name it
+    other = city.get("health", f"/people/{migrant}", purpose="migrant_residence_registration")
+    assert other.status_code == 403 and other.json()["code"] == "purpose_not_allowed"
+
+
 def test_an_officer_of_a_department_no_contract_names_is_refused(city: City) -> None:
     engine = city.client.app.state.engine  # type: ignore[attr-defined]
     refused = pytest.raises(SharingError, match=r"unknown department 'weather'.*migrant_rental")
