@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from gridweave.areas import tree
@@ -24,7 +24,7 @@ from gridweave.registry.attributes import ATTRIBUTES, EntityType
 from gridweave.registry.models import Person
 from gridweave.sharing import access, audit, gate
 from gridweave.sharing.applications import MAX_PERIOD
-from gridweave.sharing.errors import SharingError, forbidden, invalid
+from gridweave.sharing.errors import Refusal, SharingError, forbidden, invalid
 from gridweave.sharing.gate import Actor, Subject
 from gridweave.sharing.models import ConsentDecider, ConsentRecord
 from gridweave.sharing.purposes import purposes
@@ -291,17 +291,71 @@ def may_decide(session: Session, consent: ConsentRecord, person_id: int) -> bool
     )
 
 
+def _hand_over(session: Session, consent: ConsentRecord, day: date) -> bool:
+    """A child asked through their guardians answers for themselves from their 14th birthday:
+    the first answer after it makes the person the one who decides (a pending request is asked
+    of them again; a granted one is theirs to revoke). True if it happened now."""
+    if not consent.by_guardian or may_decide(session, consent, consent.person_id):
+        return False
+    person = session.get(Person, consent.person_id)
+    if person is None or person.birth_date is None:
+        return False
+    if age_on(person.birth_date, day) < AGE_OF_CONSENT:
+        return False
+    session.execute(delete(ConsentDecider).where(ConsentDecider.consent_id == consent.id))
+    session.add(ConsentDecider(consent_id=consent.id, person_id=person.id))
+    session.flush()
+    if status_of(consent) == "pending":
+        messages.enqueue(
+            session,
+            event="ConsentRequested",
+            recipient_kind="person",
+            recipient=person.id,
+            payload=_payload(consent) | {"now_of_age": True},
+        )
+    return True
+
+
 def answer(
-    session: Session, *, actor: Actor, trail: audit.Trail, consent_id: int, decision: str
+    session: Session,
+    *,
+    actor: Actor,
+    trail: audit.Trail,
+    consent_id: int,
+    decision: str,
+    timezone: str = "Asia/Shanghai",
 ) -> ConsentRecord:
-    """The person (or a guardian) grants, refuses, or revokes a consent."""
+    """The person (or a guardian, while the person is under 14) grants, refuses, or revokes a
+    consent."""
     if decision not in ("grant", "refuse", "revoke"):
         raise ValueError(f"unknown consent decision {decision!r}")
     status = {"grant": "granted", "refuse": "refused", "revoke": "revoked"}[decision]
     me = _resident(session, actor, trail, f"consent.{status}")
     consent = session.get(ConsentRecord, consent_id)
-    if consent is None or not may_decide(session, consent, me):
+    if consent is None:
         raise _not_found(consent_id)
+    was_guardian = consent.by_guardian and may_decide(session, consent, me)
+    _hand_over(session, consent, today(timezone))
+    if not may_decide(session, consent, me):
+        if not (was_guardian and me != consent.person_id):
+            raise _not_found(consent_id)
+        event = audit.Event(
+            f"consent.{status}",
+            "deny",
+            "person",
+            consent.person_id,
+            person_id=consent.person_id,
+            purpose=consent.purpose,
+            detail={"consent_id": consent.id, "reason": "now_of_age"},
+        )
+        audit.append(session, actor=actor, events=[event], trail=trail)
+        raise Refusal(
+            "now_of_age",
+            f"person {consent.person_id} has turned {AGE_OF_CONSENT}: they answer consent"
+            f" request {consent.id} themselves now",
+            f"该人员已年满{AGE_OF_CONSENT}周岁，授权请求 {consent.id} 改由本人答复",
+            status=409,
+        )
     now_status = status_of(consent)
     wanted = "granted" if decision == "revoke" else "pending"
     if now_status != wanted:

@@ -216,33 +216,55 @@ def my_consents(db: Db, user: CurrentUser, trail: AuditTrail, lang: Lang) -> lis
 
 
 def _answer(
-    db: Db, user: CurrentUser, trail: AuditTrail, consent_id: int, what: str
+    db: Db, user: CurrentUser, trail: AuditTrail, settings: AppSettings, consent_id: int, what: str
 ) -> ConsentRecord:
-    return consents.answer(db, actor=user, trail=trail, consent_id=consent_id, decision=what)
+    return consents.answer(
+        db,
+        actor=user,
+        trail=trail,
+        consent_id=consent_id,
+        decision=what,
+        timezone=settings.timezone,
+    )
 
 
 @router.post("/me/consents/{consent_id}/grant", tags=["resident"])
 def grant_consent(
-    consent_id: Id, db: Db, user: CurrentUser, trail: AuditTrail, lang: Lang
+    consent_id: Id,
+    db: Db,
+    user: CurrentUser,
+    trail: AuditTrail,
+    settings: AppSettings,
+    lang: Lang,
 ) -> ConsentOut:
     """Grant a consent request (the person, or a guardian for a child under 14)."""
-    return _consent_out(db, _answer(db, user, trail, consent_id, "grant"), lang)
+    return _consent_out(db, _answer(db, user, trail, settings, consent_id, "grant"), lang)
 
 
 @router.post("/me/consents/{consent_id}/refuse", tags=["resident"])
 def refuse_consent(
-    consent_id: Id, db: Db, user: CurrentUser, trail: AuditTrail, lang: Lang
+    consent_id: Id,
+    db: Db,
+    user: CurrentUser,
+    trail: AuditTrail,
+    settings: AppSettings,
+    lang: Lang,
 ) -> ConsentOut:
     """Refuse a consent request."""
-    return _consent_out(db, _answer(db, user, trail, consent_id, "refuse"), lang)
+    return _consent_out(db, _answer(db, user, trail, settings, consent_id, "refuse"), lang)
 
 
 @router.post("/me/consents/{consent_id}/revoke", tags=["resident"])
 def revoke_consent(
-    consent_id: Id, db: Db, user: CurrentUser, trail: AuditTrail, lang: Lang
+    consent_id: Id,
+    db: Db,
+    user: CurrentUser,
+    trail: AuditTrail,
+    settings: AppSettings,
+    lang: Lang,
 ) -> ConsentOut:
     """Withdraw a granted consent: reads that relied on it are refused from now on."""
-    return _consent_out(db, _answer(db, user, trail, consent_id, "revoke"), lang)
+    return _consent_out(db, _answer(db, user, trail, settings, consent_id, "revoke"), lang)
 
 
 def _correction_out(item: corrections.InboxItem, lang: str) -> CorrectionOut:

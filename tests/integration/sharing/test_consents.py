@@ -278,3 +278,64 @@ def test_the_department_withdraws_a_request_or_gives_up_a_consent(city: City) ->
     entries = audit_actions(city, action="consent.withdrawn", person_id=y.id)
     assert [e["detail"]["reason"] for e in entries[-2:]] == ["随访对象有误", "随访已结束"]
     assert city.get("auditor", "/audit/verify").json()["ok"]
+
+
+def _child_turning_14_within_a_year(city: City) -> tuple[int, int, date]:
+    """A 13-year-old registered as the head's child, a parent of theirs, and their birth date."""
+    engine = city.client.app.state.engine  # type: ignore[attr-defined]
+    day = clock.now().date()
+    with transaction(engine) as session:
+        children = session.execute(
+            select(Person.id, Person.household_number, Person.birth_date)
+            .where(
+                Person.relation_to_head == "child",
+                Person.birth_date > day.replace(year=day.year - 14) + timedelta(days=30),
+                Person.birth_date <= day.replace(year=day.year - 13),
+            )
+            .order_by(Person.id)
+        ).all()
+        for child, household, born in children:
+            if (born.month, born.day) == (2, 29):
+                continue  # their birthday is not every year
+            parent = session.scalar(
+                select(Person.id).where(
+                    Person.household_number == household,
+                    Person.relation_to_head.in_(["head", "spouse"]),
+                )
+            )
+            if parent is not None:
+                return child, parent, born
+    raise AssertionError("the synthetic city has no 13-year-old with a registered parent")
+
+
+def test_a_child_who_turns_14_answers_for_themself_from_then_on(city: City, later: Any) -> None:
+    child, parent, born = _child_turning_14_within_a_year(city)
+    birthday = born.replace(year=born.year + 14)
+    until = (clock.now() + timedelta(days=360)).isoformat()  # past the birthday
+    pending = _ask(city, child, valid_until=until).json()
+    granted = _ask(city, child, valid_until=until).json()
+    assert pending["by_guardian"] and granted["by_guardian"]
+    add_persona(city, "parent_13", Role.resident, person_id=parent)
+    assert _answer(city, "parent_13", granted["id"], "grant").status_code == 200
+
+    # the day after the 14th birthday (local time): new sign-ins, the old sessions have ended
+    days = (birthday - clock.now().date()).days + 1
+    later(timedelta(days=days))
+    assert age_on(born, clock.now().date()) == 14
+    add_persona(city, "parent_14", Role.resident, person_id=parent)
+    add_persona(city, "child_14", Role.resident, person_id=child)
+    too_late = _answer(city, "parent_14", pending["id"], "grant")
+    assert too_late.status_code == 409 and too_late.json()["code"] == "now_of_age"
+    # the refusal handed the request over, and the child is asked through the outbox
+    asked = [
+        m for m in outbox(city, "ConsentRequested") if m["payload"]["consent_id"] == pending["id"]
+    ]
+    assert asked[-1]["to"] == str(child) and asked[-1]["payload"]["now_of_age"]
+    assert _answer(city, "child_14", pending["id"], "refuse").status_code == 200
+    # a consent their guardian gave is now theirs to revoke, and no longer the guardian's
+    assert _answer(city, "parent_14", granted["id"], "revoke").status_code == 409
+    revoked = _answer(city, "child_14", granted["id"], "revoke")
+    assert revoked.status_code == 200, revoked.text
+    auditor = add_persona(city, "auditor_14", Role.auditor)
+    entries = city.get(auditor, "/audit", person_id=child, action="consent.granted").json()
+    assert entries[-1]["outcome"] == "deny" and entries[-1]["detail"]["reason"] == "now_of_age"
