@@ -20,7 +20,7 @@ from gridweave.core.database import session_factory, transaction
 from gridweave.core.settings import Settings
 from gridweave.messages import service
 from gridweave.messages.models import OutboxMessage
-from gridweave.messages.senders import LogSender, SendError
+from gridweave.messages.senders import LogSender, SenderError, SendError, sender_for
 
 T0 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
@@ -189,3 +189,149 @@ def test_the_development_sender_writes_a_log(
         assert message is not None
         with pytest.raises(SendError):
             broken.send(message)
+
+
+class _Receiver:
+    """A department's system on 127.0.0.1: records each POST, answers with the next status."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.statuses = statuses
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 204
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/outbox"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[_Receiver]:
+    r = _Receiver([])
+    yield r
+    r.close()
+
+
+def test_the_webhook_sender_posts_signed_json_and_a_refusal_is_retried(
+    engine: Engine, at: list[datetime], receiver: _Receiver
+) -> None:
+    import hashlib
+    import hmac
+
+    _enqueue(engine, 2, to="civil_affairs")
+    receiver.statuses = [503]  # the first send is refused, the second taken
+    settings = Settings(
+        database_url=str(engine.url),
+        message_sender="webhook",
+        message_webhook_url=receiver.url,
+        message_webhook_secret="shared-with-civil-affairs",
+    )
+    sender = sender_for(settings)
+    first = _dispatch(engine, sender, settings)
+    assert (first.sent, first.failed) == (1, 1)
+    at[0] = T0 + timedelta(seconds=settings.message_retry_seconds)
+    again = _dispatch(engine, sender, settings)
+    assert (again.sent, again.failed) == (1, 0)
+    assert len(receiver.received) == 3
+    ids = []
+    for headers, body in receiver.received[1:]:
+        document = orjson.loads(body)
+        assert document["event"] == "ConsentGranted" and document["recipient"] == "civil_affairs"
+        assert headers["x-gridweave-event"] == "ConsentGranted"
+        assert headers["x-gridweave-message-id"] == str(document["id"])
+        expected = hmac.new(b"shared-with-civil-affairs", body, hashlib.sha256).hexdigest()
+        assert headers["x-gridweave-signature"] == f"sha256={expected}"
+        ids.append(document["id"])
+    assert sorted(ids) == [1, 2]
+
+
+def test_a_webhook_nobody_answers_is_retried(engine: Engine, at: list[datetime]) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    _enqueue(engine, 1)
+    settings = Settings(
+        database_url=str(engine.url),
+        message_sender="webhook",
+        message_webhook_url=f"http://127.0.0.1:{port}/outbox",
+    )
+    done = _dispatch(engine, sender_for(settings), settings)
+    assert (done.sent, done.failed) == (0, 1)
+    with transaction(engine) as session:
+        message = session.scalars(select(OutboxMessage)).one()
+        assert message.status == "pending" and message.attempts == 1
+        assert "ConnectError" in (message.last_error or "")
+
+
+class _Sms:
+    """A city's own channel, as a plugin package would provide it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def send(self, message: OutboxMessage) -> None:
+        pass
+
+
+def test_a_sender_is_chosen_by_name_and_a_wrong_one_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from gridweave.messages import senders
+
+    plugin = EntryPoint(name="sms", value=f"{__name__}:_Sms", group=senders.PLUGINS)
+    monkeypatch.setattr(senders, "entry_points", lambda group: [plugin])
+    assert isinstance(sender_for(Settings(message_sender="sms")), _Sms)
+    with pytest.raises(
+        SenderError, match=r"unknown message sender 'fax': known are log, webhook, sms"
+    ):
+        sender_for(Settings(message_sender="fax"))
+    with pytest.raises(SenderError, match="GRIDWEAVE_MESSAGE_WEBHOOK_URL is not set"):
+        sender_for(Settings(message_sender="webhook"))
+    with pytest.raises(SenderError, match="is not an http"):
+        sender_for(Settings(message_sender="webhook", message_webhook_url="ftp://x/outbox"))
+    broken = EntryPoint(name="sms", value="no_such_module:make", group=senders.PLUGINS)
+    monkeypatch.setattr(senders, "entry_points", lambda group: [broken])
+    with pytest.raises(SenderError, match=r"'sms' \(no_such_module:make\) could not be set up"):
+        sender_for(Settings(message_sender="sms"))
+    # at the console: the message, not a traceback
+    result = CliRunner().invoke(
+        app,
+        ["--data-dir", str(tmp_path), "messages", "dispatch"],
+        env={"GRIDWEAVE_MESSAGE_SENDER": "fax"},
+    )
+    assert result.exit_code != 0 and isinstance(result.exception, SenderError)
+
+
+def test_the_console_dispatches_through_a_webhook(
+    engine: Engine, at: list[datetime], receiver: _Receiver
+) -> None:
+    _enqueue(engine, 2)
+    url = engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(
+        app,
+        ["--database-url", url, "messages", "dispatch"],
+        env={"GRIDWEAVE_MESSAGE_SENDER": "webhook", "GRIDWEAVE_MESSAGE_WEBHOOK_URL": receiver.url},
+    )
+    assert result.exit_code == 0, result.output
+    assert "sent 2" in result.output and len(receiver.received) == 2

@@ -49,9 +49,21 @@ class Settings(BaseSettings):
         description="the purposes of use (YAML, as sharing/purposes.yaml); default: that"
         " built-in list",
     )
-    message_sender: Literal["log"] = Field(
-        "log", description="how outbox messages leave: log (development: data_dir/messages.log)"
+    message_sender: str = Field(
+        "log",
+        description="how outbox messages leave: log (development: data_dir/messages.log),"
+        " webhook (POSTed to message_webhook_url), or the name of an installed sender plugin"
+        " (entry point group gridweave.senders)",
     )
+    message_webhook_url: str | None = Field(
+        None, description="webhook: where each message is POSTed as JSON"
+    )
+    message_webhook_secret: str | None = Field(
+        None,
+        description="webhook: key of the X-Gridweave-Signature header (HMAC-SHA256 of the body)",
+        repr=False,
+    )
+    message_webhook_timeout: float = Field(10.0, gt=0, description="webhook: seconds per send")
     message_max_attempts: int = Field(8, ge=1, description="sends tried before a message is dead")
     message_retry_seconds: int = Field(
         30, ge=1, description="wait after a failed send, doubled on each further failure"
