@@ -291,17 +291,17 @@ def may_decide(session: Session, consent: ConsentRecord, person_id: int) -> bool
     )
 
 
-def _hand_over(session: Session, consent: ConsentRecord, day: date) -> bool:
+def _hand_over(session: Session, consent: ConsentRecord, day: date) -> None:
     """A child asked through their guardians answers for themselves from their 14th birthday:
     the first answer after it makes the person the one who decides (a pending request is asked
-    of them again; a granted one is theirs to revoke). True if it happened now."""
+    of them again; a granted one is theirs to revoke)."""
     if not consent.by_guardian or may_decide(session, consent, consent.person_id):
-        return False
+        return
     person = session.get(Person, consent.person_id)
     if person is None or person.birth_date is None:
-        return False
+        return
     if age_on(person.birth_date, day) < AGE_OF_CONSENT:
-        return False
+        return
     session.execute(delete(ConsentDecider).where(ConsentDecider.consent_id == consent.id))
     session.add(ConsentDecider(consent_id=consent.id, person_id=person.id))
     session.flush()
@@ -313,7 +313,6 @@ def _hand_over(session: Session, consent: ConsentRecord, day: date) -> bool:
             recipient=person.id,
             payload=_payload(consent) | {"now_of_age": True},
         )
-    return True
 
 
 def answer(
