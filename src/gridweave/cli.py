@@ -30,7 +30,7 @@ from gridweave.sharing.cli import (
     users_app,
 )
 from gridweave.sharing.purposes import use_purposes_file
-from gridweave.sharing.workflows_cli import applications_app
+from gridweave.sharing.workflows_cli import applications_app, consents_app
 
 app = typer.Typer(
     help="gridweave: weave a city's department data into one base library.",
@@ -71,6 +71,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(purposes_app, name="purposes")
 app.add_typer(audit_app, name="audit")
 app.add_typer(applications_app, name="applications")
+app.add_typer(consents_app, name="consents")
 app.add_typer(messages_app, name="messages")
 app.command("serve")(serve_command)
 

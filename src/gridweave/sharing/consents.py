@@ -291,10 +291,13 @@ def may_decide(session: Session, consent: ConsentRecord, person_id: int) -> bool
     )
 
 
-def _hand_over(session: Session, consent: ConsentRecord, day: date) -> None:
+def _hand_over(
+    session: Session, consent: ConsentRecord, day: date, actor: Actor, trail: audit.Trail
+) -> None:
     """A child asked through their guardians answers for themselves from their 14th birthday:
-    the first answer after it makes the person the one who decides (a pending request is asked
-    of them again; a granted one is theirs to revoke)."""
+    from then on the person is the one who decides (a pending request is asked of them again; a
+    granted one is theirs to revoke). Done by the daily sweep (`hand_over_due`), or by the first
+    answer after the birthday if that comes sooner."""
     if not consent.by_guardian or may_decide(session, consent, consent.person_id):
         return
     person = session.get(Person, consent.person_id)
@@ -305,6 +308,7 @@ def _hand_over(session: Session, consent: ConsentRecord, day: date) -> None:
     session.execute(delete(ConsentDecider).where(ConsentDecider.consent_id == consent.id))
     session.add(ConsentDecider(consent_id=consent.id, person_id=person.id))
     session.flush()
+    _record(session, actor, trail, "consent.handed_over", consent)
     if status_of(consent) == "pending":
         messages.enqueue(
             session,
@@ -313,6 +317,12 @@ def _hand_over(session: Session, consent: ConsentRecord, day: date) -> None:
             recipient=person.id,
             payload=_payload(consent) | {"now_of_age": True},
         )
+
+
+def _guards(session: Session, guardian: int, child: int, day: date) -> bool:
+    """Is `guardian` one of the child's guardians by the household register?"""
+    person = session.get(Person, child)
+    return person is not None and guardian in guardians_of(session, person, day)
 
 
 def answer(
@@ -333,10 +343,10 @@ def answer(
     consent = session.get(ConsentRecord, consent_id)
     if consent is None:
         raise _not_found(consent_id)
-    was_guardian = consent.by_guardian and may_decide(session, consent, me)
-    _hand_over(session, consent, today(timezone))
+    day = today(timezone)
+    _hand_over(session, consent, day, actor, trail)
     if not may_decide(session, consent, me):
-        if not (was_guardian and me != consent.person_id):
+        if not (consent.by_guardian and _guards(session, me, consent.person_id, day)):
             raise _not_found(consent_id)
         event = audit.Event(
             f"consent.{status}",
@@ -381,6 +391,42 @@ def answer(
         payload=_payload(consent) | {"decided_by_guardian": consent.by_guardian},
     )
     return consent
+
+
+def hand_over_due(
+    session: Session, *, actor: Actor, trail: audit.Trail, timezone: str = "Asia/Shanghai"
+) -> int:
+    """Hand every pending or granted request that guardians answer for a child who has turned
+    14 to the child (run daily: `gridweave consents hand-over`). Returns how many."""
+    day = today(timezone)
+    born_by = _years_before(day, AGE_OF_CONSENT)
+    child_decides = select(ConsentDecider.consent_id).where(
+        ConsentDecider.consent_id == ConsentRecord.id,
+        ConsentDecider.person_id == ConsentRecord.person_id,
+    )
+    due = session.scalars(
+        select(ConsentRecord)
+        .join(Person, Person.id == ConsentRecord.person_id)
+        .where(
+            ConsentRecord.by_guardian.is_(True),
+            ConsentRecord.status.in_(("pending", "granted")),
+            ConsentRecord.valid_until > clock.now(),
+            Person.birth_date <= born_by,
+            ~child_decides.exists(),
+        )
+        .order_by(ConsentRecord.id)
+    ).all()
+    for consent in due:
+        _hand_over(session, consent, day, actor, trail)
+    return len(due)
+
+
+def _years_before(day: date, years: int) -> date:
+    """The same calendar day `years` earlier (28 February for a 29 February that year lacks)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
 def withdraw(

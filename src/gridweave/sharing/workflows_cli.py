@@ -1,6 +1,7 @@
 """`gridweave applications …`: a department's data steward lists, approves, refuses and revokes
 applications to their department, and withdraws their department's own, at the console, acting
-as their own department-officer account (`--as`), audited as that account at the console."""
+as their own department-officer account (`--as`), audited as that account at the console.
+`gridweave consents hand-over`: the daily sweep that hands a child's requests to them at 14."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from gridweave.core.database import transaction
 from gridweave.core.runtime import Runtime
-from gridweave.sharing import applications, audit, identities
+from gridweave.sharing import applications, audit, consents, identities
 from gridweave.sharing.gate import Actor
+from gridweave.sharing.roles import Role
 
 applications_app = typer.Typer(
     help="Applications for resources shared on approval, and the grants they become.",
@@ -133,3 +135,21 @@ def applications_withdraw(
             reason=reason,
         )
         rt.console.print(f"withdrawn: {application_id}")
+
+
+consents_app = typer.Typer(help="Consent requests to residents.", no_args_is_help=True)
+
+
+@consents_app.command("hand-over")
+def consents_hand_over(ctx: typer.Context) -> None:
+    """Hand the requests guardians answer for a child who has turned 14 to the child, who is
+    asked through the outbox; run daily."""
+    rt: Runtime = ctx.obj
+    with transaction(rt.engine) as session:
+        done = consents.hand_over_due(
+            session,
+            actor=identities.console_actor(Role.system_admin),
+            trail=_trail(rt),
+            timezone=rt.settings.timezone,
+        )
+    rt.console.print(f"handed over: {done} consent requests")

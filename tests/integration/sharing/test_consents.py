@@ -339,3 +339,38 @@ def test_a_child_who_turns_14_answers_for_themself_from_then_on(city: City, late
     auditor = add_persona(city, "auditor_14", Role.auditor)
     entries = city.get(auditor, "/audit", person_id=child, action="consent.granted").json()
     assert entries[-1]["outcome"] == "deny" and entries[-1]["detail"]["reason"] == "now_of_age"
+
+
+def test_the_daily_sweep_hands_a_request_to_a_child_on_turning_14(city: City, later: Any) -> None:
+    from typer.testing import CliRunner
+
+    from gridweave.cli import app as cli_app
+
+    child, parent, born = _child_turning_14_within_a_year(city)
+    until = (clock.now() + timedelta(days=360)).isoformat()
+    pending = _ask(city, child, valid_until=until).json()
+    sweep = ["--database-url", city.url, "consents", "hand-over"]
+    early = CliRunner().invoke(cli_app, sweep)
+    assert early.exit_code == 0 and "handed over: 0" in early.output  # still 13
+
+    later(timedelta(days=(born.replace(year=born.year + 14) - clock.now().date()).days))
+    swept = CliRunner().invoke(cli_app, sweep)
+    assert swept.exit_code == 0, swept.output
+    assert "handed over: 1" in swept.output
+    asked = [
+        m for m in outbox(city, "ConsentRequested") if m["payload"]["consent_id"] == pending["id"]
+    ]
+    assert asked[-1]["to"] == str(child) and asked[-1]["payload"]["now_of_age"]
+    again = CliRunner().invoke(cli_app, sweep)
+    assert "handed over: 0" in again.output  # once
+    parent_now = add_persona(city, "parent_sweep", Role.resident, person_id=parent)
+    late = _answer(city, parent_now, pending["id"], "grant")
+    assert late.status_code == 409 and late.json()["code"] == "now_of_age"
+    child_now = add_persona(city, "child_sweep", Role.resident, person_id=child)
+    mine = city.get(child_now, "/me/consents").json()
+    assert mine[0]["id"] == pending["id"] and mine[0]["status"] == "pending"
+    assert _answer(city, child_now, pending["id"], "grant").status_code == 200
+    auditor = add_persona(city, "auditor_sweep", Role.auditor)
+    handed = city.get(auditor, "/audit", person_id=child, action="consent.handed_over").json()
+    assert handed[-1]["actor_name"].startswith("console:")
+    assert handed[-1]["detail"]["consent_id"] == pending["id"]
