@@ -84,7 +84,10 @@ def parse_purposes(text: str, source: str = "purposes.yaml") -> dict[str, Purpos
 
 def _purpose(source: str, code: str, spec: Any) -> Purpose:
     def wrong(problem: str) -> PurposesError:
-        return PurposesError(f"{source}: purpose {code!r}: {problem}")
+        return PurposesError(
+            f"{source}: purpose {code!r}: {problem}",
+            hint=f"the built-in list shows the format: {PURPOSES_FILE}",
+        )
 
     if not CODE.match(code):
         raise wrong("a code is 1-60 lower-case letters and underscores")
