@@ -120,9 +120,16 @@ def keyring_of(bind: Engine | Connection | Session) -> Keyring:
     return keyring
 
 
+PAGE_SIZE = 16384
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Python's sqlite3 opens transactions lazily and only for DML; SQLAlchemy drives BEGIN itself.
     cursor = dbapi_connection.cursor()
+    # 16 KiB pages: a bulk ingest writes, spills and checkpoints a quarter as many pages (a
+    # third less time in SQLite, decision 0007). Only a new, empty file takes it, and only
+    # before WAL mode writes the header; an existing database keeps its page size.
+    cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
