@@ -1,4 +1,5 @@
-"""Fast bulk writes that bypass the ORM: COPY on PostgreSQL, executemany on SQLite.
+"""Fast bulk writes that bypass the ORM: COPY on PostgreSQL, executemany or a database image on
+SQLite.
 
 Values must already be in the column's storage form: JSON columns as JSON text, timestamps as
 UTC (see `timestamp_text`), dates as ISO strings.
@@ -6,9 +7,13 @@ UTC (see `timestamp_text`), dates as ISO strings.
 
 from __future__ import annotations
 
+import sqlite3
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
+import adbc_driver_sqlite.dbapi as adbc_sqlite
 import orjson
 import polars as pl
 from sqlalchemy import Connection
@@ -51,6 +56,92 @@ def bulk_insert(
         cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
     finally:
         cursor.close()
+
+
+IMAGE_MIN_ROWS = 2_000  # below this, binding row by row costs less than making an image
+IMAGE_SCHEMA = "gridweave_rows"  # where a connection holds the image it is inserting from
+
+
+def insert_frame(
+    connection: Connection,
+    table: str,
+    frame: pl.DataFrame,
+    constants: Mapping[str, Any] | None = None,
+) -> None:
+    """Insert every row of `frame` (columns named as the table's) into `table`, inside the
+    connection's current transaction.
+
+    On SQLite a big frame does not go through Python at all: polars hands its Arrow buffers to
+    the ADBC SQLite driver, which writes them into a scratch database file; that file's bytes are
+    loaded into an in-memory schema of this connection (`deserialize`), and one
+    `INSERT … SELECT` copies the rows. Binding each value from a Python object costs more than
+    all of that (decision 0007). The scratch file belongs to the driver's own copy of SQLite
+    alone: the connection reads only its bytes, never the file.
+    """
+    unready = [c for c, t in frame.schema.items() if not isinstance(t, _STORABLE)]
+    if unready:
+        raise TypeError(
+            f"columns {unready} are not in storage form (numbers, text, booleans, dates):"
+            " format timestamps with timestamp_text, and JSON as text, first"
+        )
+    if frame.height == 0:
+        return
+    raw = cast(sqlite3.Connection, connection.connection.driver_connection)
+    if (
+        connection.dialect.name != "sqlite"
+        or frame.height < IMAGE_MIN_ROWS
+        or not hasattr(raw, "deserialize")  # a Python built against an SQLite without it
+    ):
+        bulk_insert(connection, table, frame.columns, frame.rows(), constants)
+        return
+    constants = constants or {}
+    names = ", ".join(f'"{c}"' for c in [*constants, *frame.columns])
+    values = ", ".join(
+        [*(_literal(v) for v in constants.values()), *(f'"{c}"' for c in frame.columns)]
+    )
+    _attach_image_schema(raw)
+    raw.deserialize(_image(frame), name=IMAGE_SCHEMA)
+    try:
+        raw.execute(f"INSERT INTO main.{table} ({names}) SELECT {values} FROM {IMAGE_SCHEMA}.rows")
+    finally:
+        raw.deserialize(_EMPTY_IMAGE, name=IMAGE_SCHEMA)  # give the image's memory back
+
+
+# what ADBC stores exactly as the sqlite3 module binds it (Date: ISO text, Boolean: 0/1)
+_STORABLE = (
+    pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32,
+    pl.Float32, pl.Float64, pl.String, pl.Boolean, pl.Date, pl.Null,
+)  # fmt: skip
+
+
+def _attach_image_schema(raw: sqlite3.Connection) -> None:
+    attached = {row[1] for row in raw.execute("PRAGMA database_list")}
+    if IMAGE_SCHEMA not in attached:
+        raw.execute(f"ATTACH DATABASE ':memory:' AS {IMAGE_SCHEMA}")
+
+
+def _image(frame: pl.DataFrame) -> bytes:
+    """`frame` as the bytes of an SQLite database holding it as the table `rows`."""
+    frame = frame.with_columns(pl.col(pl.Null).cast(pl.String))  # a column of only nulls
+    with tempfile.TemporaryDirectory(prefix="gridweave-rows-") as folder:
+        path = Path(folder) / "rows.sqlite"
+        with adbc_sqlite.connect(str(path), autocommit=True) as scratch, scratch.cursor() as cur:
+            cur.execute("PRAGMA journal_mode=OFF")  # a scratch file: nothing to recover
+            cur.execute("PRAGMA synchronous=OFF")
+            cur.adbc_ingest("rows", frame, mode="create")
+        return path.read_bytes()
+
+
+def _empty_image() -> bytes:
+    empty = sqlite3.connect(":memory:")
+    try:
+        empty.execute("CREATE TABLE rows (x)")
+        return empty.serialize()
+    finally:
+        empty.close()
+
+
+_EMPTY_IMAGE = _empty_image()
 
 
 def _literal(value: Any) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from gridweave.areas.service import grid_codes, grid_locator
 from gridweave.core import clock
-from gridweave.core.bulk import bulk_insert, reserve_ids, timestamp_text
+from gridweave.core.bulk import bulk_insert, insert_frame, reserve_ids, timestamp_text
 from gridweave.core.crypto import Keyring
 from gridweave.core.database import keyring_of, transaction
 from gridweave.core.errors import GridweaveError, NotFound
@@ -372,7 +372,7 @@ def _write_records(
     columns = ["id", "golden_id", *(c for c in RECORD_COLUMNS if c != "entity_type")]
     for (entity_type,), part in out.group_by("entity_type", maintain_order=True):
         constants = {"source_id": source_id, "batch_id": batch_id, "entity_type": entity_type}
-        bulk_insert(connection, "source_record", columns, part.select(columns).rows(), constants)
+        insert_frame(connection, "source_record", part.select(columns), constants)
 
 
 def _quarantine_frame(staged: pl.DataFrame, bad_rows: list[BadRow]) -> pl.DataFrame:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridweave.core import clock
-from gridweave.core.bulk import bulk_insert, bulk_upsert, key_table, reserve_ids, temp_table
+from gridweave.core.bulk import bulk_upsert, insert_frame, key_table, reserve_ids, temp_table
 from gridweave.core.crypto import Keyring, is_sealed
 from gridweave.core.database import keyring_of
 from gridweave.core.errors import NotFound
@@ -248,7 +248,7 @@ def _upsert(session: Session, entity: EntityType, golden: pl.DataFrame, stamp: s
     fresh = frame.filter(pl.col("new"))
     # a new record needs only the columns some claim filled; the rest stay NULL
     filled = [c for c in names if fresh[c].null_count() < fresh.height]
-    bulk_insert(connection, name, filled, fresh.select(filled).rows(), stamps)
+    insert_frame(connection, name, fresh.select(filled), stamps)
     known = frame.filter(~pl.col("new")).select(names).rows()
     bulk_upsert(connection, name, names, key, known, constants=stamps)
 

@@ -1,0 +1,90 @@
+"""Bulk inserts from a DataFrame store exactly what row-by-row inserts store, all or nothing.
+
+On SQLite a big frame goes through a database image (ADBC, `deserialize`, `INSERT … SELECT`), a
+small one through `executemany`; on PostgreSQL both go through COPY.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import polars as pl
+import pytest
+from sqlalchemy import Engine
+
+from gridweave.core.bulk import IMAGE_MIN_ROWS, bulk_insert, insert_frame
+
+COLUMNS = (
+    "k BIGINT, i BIGINT, f DOUBLE PRECISION, s TEXT, j TEXT, b BOOLEAN, n TEXT, d DATE, t TEXT"
+)
+
+
+def _frame(height: int) -> pl.DataFrame:
+    pattern = {
+        "i": [1, None, -(2**62)],
+        "f": [1.5, None, -0.0],
+        "s": ["陈娜 Ayşe·阿依古丽", "", None],  # CJK, Latin, the middle dot; empty is not null
+        "j": ['{"name":"陈娜","n":1}', None, "[]"],  # JSON travels as text
+        "b": [True, False, None],
+        "n": [None, None, None],  # a column no row fills
+        "d": [date(1989, 9, 17), None, date(2000, 2, 29)],
+        "t": ["2026-11-21 22:19:43.357614", None, "1970-01-01 00:00:00.000000"],
+    }
+    repeats = -(-height // 3)
+    return pl.DataFrame({c: v * repeats for c, v in pattern.items()}).head(height)
+
+
+def _table(engine: Engine, name: str) -> None:
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+        connection.exec_driver_sql(f"CREATE TABLE {name} ({COLUMNS})")
+
+
+def _stored(engine: Engine, name: str) -> list[tuple[object, ...]]:
+    with engine.connect() as connection:
+        return list(
+            connection.exec_driver_sql(f"SELECT k, i, f, s, j, b, n, d, t FROM {name}").all()
+        )
+
+
+@pytest.mark.parametrize("height", [3, IMAGE_MIN_ROWS + 1], ids=["row by row", "image"])
+def test_a_frame_is_stored_as_its_rows_would_be(engine: Engine, height: int) -> None:
+    frame = _frame(height)
+    _table(engine, "by_rows")
+    _table(engine, "by_frame")
+    with engine.begin() as connection:
+        bulk_insert(connection, "by_rows", frame.columns, frame.rows(), {"k": 7})
+        insert_frame(connection, "by_frame", frame, {"k": 7})
+    by_rows, by_frame = _stored(engine, "by_rows"), _stored(engine, "by_frame")
+    assert len(by_frame) == height
+    assert by_frame == by_rows
+    if engine.dialect.name == "sqlite":  # same storage classes, not merely equal values
+        with engine.connect() as connection:
+            types = "typeof(i), typeof(f), typeof(s), typeof(b), typeof(n), typeof(d)"
+            assert (
+                connection.exec_driver_sql(f"SELECT {types} FROM by_frame").all()
+                == connection.exec_driver_sql(f"SELECT {types} FROM by_rows").all()
+            )
+
+
+def test_a_transaction_that_fails_after_an_image_keeps_nothing(engine: Engine) -> None:
+    _table(engine, "kept")
+    with pytest.raises(RuntimeError), engine.begin() as connection:
+        insert_frame(connection, "kept", _frame(IMAGE_MIN_ROWS * 3), {"k": 1})
+        raise RuntimeError("the batch fails later")
+    assert _stored(engine, "kept") == []
+    with engine.begin() as connection:  # and the connection takes the next image as usual
+        insert_frame(connection, "kept", _frame(IMAGE_MIN_ROWS * 2), {"k": 2})
+        insert_frame(connection, "kept", _frame(IMAGE_MIN_ROWS), {"k": 3})
+    assert len(_stored(engine, "kept")) == IMAGE_MIN_ROWS * 3
+
+
+def test_a_timestamp_not_yet_formatted_is_refused_by_name(engine: Engine) -> None:
+    _table(engine, "refused")
+    frame = pl.DataFrame({"i": [1], "t": [datetime(2026, 11, 21, tzinfo=UTC)]})
+    with (
+        pytest.raises(TypeError, match=r"\['t'\] are not in storage form.*timestamp_text"),
+        engine.begin() as connection,
+    ):
+        insert_frame(connection, "refused", frame)
+    assert _stored(engine, "refused") == []
