@@ -1,4 +1,5 @@
-"""Bulk inserts from a DataFrame store exactly what row-by-row inserts store, all or nothing.
+"""Bulk inserts and upserts from a DataFrame store exactly what row-by-row ones store, all or
+nothing.
 
 On SQLite a big frame goes through a database image (ADBC, `deserialize`, `INSERT … SELECT`), a
 small one through `executemany`; on PostgreSQL both go through COPY.
@@ -12,7 +13,7 @@ import polars as pl
 import pytest
 from sqlalchemy import Engine
 
-from gridweave.core.bulk import IMAGE_MIN_ROWS, bulk_insert, insert_frame
+from gridweave.core.bulk import IMAGE_MIN_ROWS, bulk_insert, bulk_upsert, insert_frame, upsert_frame
 
 COLUMNS = (
     "k BIGINT, i BIGINT, f DOUBLE PRECISION, s TEXT, j TEXT, b BOOLEAN, n TEXT, d DATE, t TEXT"
@@ -65,6 +66,42 @@ def test_a_frame_is_stored_as_its_rows_would_be(engine: Engine, height: int) -> 
                 connection.exec_driver_sql(f"SELECT {types} FROM by_frame").all()
                 == connection.exec_driver_sql(f"SELECT {types} FROM by_rows").all()
             )
+
+
+@pytest.mark.parametrize("height", [4, IMAGE_MIN_ROWS * 2], ids=["row by row", "image"])
+def test_an_upsert_updates_known_keys_and_adds_the_rest(engine: Engine, height: int) -> None:
+    columns = "id BIGINT PRIMARY KEY, k TEXT UNIQUE, s TEXT, created_at TEXT, updated_at TEXT"
+    before = pl.DataFrame(
+        {"id": range(0, height, 2), "k": [f"key {i}" for i in range(0, height, 2)], "s": "old"}
+    )
+    after = pl.DataFrame(
+        {
+            "id": range(height),
+            "k": [f"key {i}" for i in range(height)],
+            "s": [None if i % 3 == 0 else f"new {i}" for i in range(height)],
+        }
+    )
+    for name in ("by_rows", "by_frame"):
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+            connection.exec_driver_sql(f"CREATE TABLE {name} ({columns})")
+            insert_frame(connection, name, before, {"created_at": "first", "updated_at": "first"})
+    stamps = {"created_at": "second", "updated_at": "second"}
+    with engine.begin() as connection:
+        bulk_upsert(connection, "by_rows", after.columns, "k", after.rows(), constants=stamps)
+        upsert_frame(connection, "by_frame", after, "k", constants=stamps)
+    with engine.connect() as connection:
+        tables = [
+            connection.exec_driver_sql(f"SELECT * FROM {name} ORDER BY id").all()
+            for name in ("by_rows", "by_frame")
+        ]
+    assert tables[1] == tables[0]
+    assert tables[1][:4] == [
+        (0, "key 0", None, "first", "second"),  # known: updated, null too; created_at kept
+        (1, "key 1", "new 1", "second", "second"),  # new
+        (2, "key 2", "new 2", "first", "second"),
+        (3, "key 3", None, "second", "second"),
+    ]
 
 
 def test_a_transaction_that_fails_after_an_image_keeps_nothing(engine: Engine) -> None:

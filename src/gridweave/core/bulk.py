@@ -75,26 +75,56 @@ def insert_frame(
     the ADBC SQLite driver, which writes them into a scratch database file; that file's bytes are
     loaded into an in-memory schema of this connection (`deserialize`), and one
     `INSERT … SELECT` copies the rows. Binding each value from a Python object costs more than
-    all of that (decision 0007). The scratch file belongs to the driver's own copy of SQLite
+    all of that (decision 0012). The scratch file belongs to the driver's own copy of SQLite
     alone: the connection reads only its bytes, never the file.
     """
+    if _through_image(connection, frame):
+        _copy_from_image(connection, table, frame, constants or {})
+    elif frame.height:
+        bulk_insert(connection, table, frame.columns, frame.rows(), constants)
+
+
+def upsert_frame(
+    connection: Connection,
+    table: str,
+    frame: pl.DataFrame,
+    key: str,
+    keep: Sequence[str] = ("id", "created_at"),
+    constants: Mapping[str, Any] | None = None,
+) -> None:
+    """`bulk_upsert` of a DataFrame's rows; on SQLite a big frame goes through an image, as in
+    `insert_frame`."""
+    if _through_image(connection, frame):
+        every = [*(constants or {}), *frame.columns]
+        conflict = _on_conflict(every, key, keep)
+        _copy_from_image(connection, table, frame, constants or {}, conflict)
+    elif frame.height:
+        bulk_upsert(connection, table, frame.columns, key, frame.rows(), keep, constants)
+
+
+def _through_image(connection: Connection, frame: pl.DataFrame) -> bool:
     unready = [c for c, t in frame.schema.items() if not isinstance(t, _STORABLE)]
     if unready:
         raise TypeError(
             f"columns {unready} are not in storage form (numbers, text, booleans, dates):"
             " format timestamps with timestamp_text, and JSON as text, first"
         )
-    if frame.height == 0:
-        return
+    return (
+        connection.dialect.name == "sqlite"
+        and frame.height >= IMAGE_MIN_ROWS
+        # a Python built against an SQLite without it
+        and hasattr(connection.connection.driver_connection, "deserialize")
+    )
+
+
+def _copy_from_image(
+    connection: Connection,
+    table: str,
+    frame: pl.DataFrame,
+    constants: Mapping[str, Any],
+    conflict: str = "",
+) -> None:
     raw = cast(sqlite3.Connection, connection.connection.driver_connection)
-    if (
-        connection.dialect.name != "sqlite"
-        or frame.height < IMAGE_MIN_ROWS
-        or not hasattr(raw, "deserialize")  # a Python built against an SQLite without it
-    ):
-        bulk_insert(connection, table, frame.columns, frame.rows(), constants)
-        return
-    constants = constants or {}
     names = ", ".join(f'"{c}"' for c in [*constants, *frame.columns])
     values = ", ".join(
         [*(_literal(v) for v in constants.values()), *(f'"{c}"' for c in frame.columns)]
@@ -102,7 +132,11 @@ def insert_frame(
     _attach_image_schema(raw)
     raw.deserialize(_image(frame), name=IMAGE_SCHEMA)
     try:
-        raw.execute(f"INSERT INTO main.{table} ({names}) SELECT {values} FROM {IMAGE_SCHEMA}.rows")
+        # WHERE true: without it SQLite would read ON CONFLICT as the join's ON
+        raw.execute(
+            f"INSERT INTO main.{table} ({names}) SELECT {values} FROM {IMAGE_SCHEMA}.rows"
+            f" WHERE true {conflict}"
+        )
     finally:
         raw.deserialize(_EMPTY_IMAGE, name=IMAGE_SCHEMA)  # give the image's memory back
 
@@ -168,8 +202,7 @@ def bulk_upsert(
     constants = constants or {}
     every = [*constants, *columns]
     cols = ", ".join(f'"{c}"' for c in every)
-    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in every if c != key and c not in keep)
-    conflict = f'ON CONFLICT ("{key}") DO UPDATE SET {updates}'
+    conflict = _on_conflict(every, key, keep)
     if connection.dialect.name == "postgresql":
         stage = f"_stage_{table}"
         connection.exec_driver_sql(
@@ -188,6 +221,11 @@ def bulk_upsert(
         cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks}) {conflict}", rows)
     finally:
         cursor.close()
+
+
+def _on_conflict(columns: Sequence[str], key: str, keep: Sequence[str]) -> str:
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != key and c not in keep)
+    return f'ON CONFLICT ("{key}") DO UPDATE SET {updates}'
 
 
 def empty_temp_table(connection: Connection, name: str, columns: dict[str, str]) -> str:

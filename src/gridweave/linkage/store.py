@@ -12,7 +12,7 @@ import polars as pl
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from gridweave.core.bulk import bulk_insert, bulk_upsert, temp_table
+from gridweave.core.bulk import insert_frame, temp_table, upsert_frame
 from gridweave.core.crypto import Keyring
 from gridweave.core.database import keyring_of
 from gridweave.linkage.config import LinkageConfig
@@ -123,14 +123,10 @@ def add_features(session: Session, records: pl.DataFrame, config: LinkageConfig)
     features = person_features(records)
     connection = session.connection()
     keyring = keyring_of(session)
-    bulk_insert(
-        connection,
-        "person_feature",
-        ["record_id", *FEATURE_COLUMNS],
-        seal_columns(keyring, features.select("record_id", *FEATURE_COLUMNS)).rows(),
-    )
+    sealed = seal_columns(keyring, features.select("record_id", *FEATURE_COLUMNS))
+    insert_frame(connection, "person_feature", sealed)
     keys = block_keys(comparison_frame(features), config, keyring)
-    bulk_insert(connection, "person_block_key", ["key", "record_id", "idless"], keys.rows())
+    insert_frame(connection, "person_block_key", keys.select("key", "record_id", "idless"))
     return features
 
 
@@ -139,7 +135,7 @@ def rebuild_block_keys(session: Session, config: LinkageConfig) -> None:
     connection = session.connection()
     connection.exec_driver_sql("DELETE FROM person_block_key")
     keys = block_keys(comparison_frame(load_features(session)), config, keyring_of(session))
-    bulk_insert(connection, "person_block_key", ["key", "record_id", "idless"], keys.rows())
+    insert_frame(connection, "person_block_key", keys.select("key", "record_id", "idless"))
 
 
 def load_features(session: Session, record_ids: Iterable[int] | None = None) -> pl.DataFrame:
@@ -381,12 +377,5 @@ def write_people(
         ),
     )
     names = ["id", *PERSON_ATTRS, "citizen_id_bidx", "phone_bidx", "provenance", "sources"]
-    rows = golden.select(names).rows()
-    bulk_upsert(
-        connection,
-        "person",
-        names,
-        "id",
-        rows,
-        constants={"created_at": stamp, "updated_at": stamp},
-    )
+    stamps = {"created_at": stamp, "updated_at": stamp}
+    upsert_frame(connection, "person", golden.select(names), "id", constants=stamps)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridweave.core import clock
-from gridweave.core.bulk import bulk_upsert, insert_frame, key_table, reserve_ids, temp_table
+from gridweave.core.bulk import insert_frame, key_table, reserve_ids, temp_table, upsert_frame
 from gridweave.core.crypto import Keyring, is_sealed
 from gridweave.core.database import keyring_of
 from gridweave.core.errors import NotFound
@@ -249,8 +249,8 @@ def _upsert(session: Session, entity: EntityType, golden: pl.DataFrame, stamp: s
     # a new record needs only the columns some claim filled; the rest stay NULL
     filled = [c for c in names if fresh[c].null_count() < fresh.height]
     insert_frame(connection, name, fresh.select(filled), stamps)
-    known = frame.filter(~pl.col("new")).select(names).rows()
-    bulk_upsert(connection, name, names, key, known, constants=stamps)
+    known = frame.filter(~pl.col("new")).select(names)
+    upsert_frame(connection, name, known, key, constants=stamps)
 
 
 def phone_index(keyring: Keyring, entity: EntityType, sealed: pl.Series) -> pl.Series:
