@@ -40,6 +40,16 @@ def gridweave(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def cpu_reference() -> float:
+    """Seconds of a fixed pure-Python loop: the same VM runs it 0.65-1.2 s from hour to hour, so
+    figures taken at different times are compared through it."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -70,6 +80,7 @@ def main() -> None:
     register = extracts["housing_buildings"]
     gridweave(url, "ingest", str(city / register["file"]), "--source", "housing_buildings")
 
+    reference = cpu_reference()
     target = extracts[args.source]
     path = city / target["file"]
     started = time.perf_counter()
@@ -85,6 +96,7 @@ def main() -> None:
     print(f"wall time      {seconds:8.1f} s (process start to commit)")
     print(f"throughput     {rows / seconds:8,.0f} rows/s")
     print(f"peak memory    {peak_mb:8,.0f} MB (the ingest process)")
+    print(f"cpu reference  {reference:8.2f} s (a 10,000,000-step Python loop, before the ingest)")
 
     started = time.perf_counter()
     again = gridweave(url, "ingest", str(path), "--source", args.source)
