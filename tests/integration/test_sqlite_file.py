@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from sqlalchemy import text
@@ -11,7 +12,7 @@ from gridweave.core.database import PAGE_SIZE, make_engine, migrate
 
 
 def _pragmas(path: Path) -> tuple[int, str]:
-    with sqlite3.connect(path) as raw:
+    with closing(sqlite3.connect(path)) as raw:
         page_size = raw.execute("PRAGMA page_size").fetchone()[0]
         journal = raw.execute("PRAGMA journal_mode").fetchone()[0]
     return page_size, journal
@@ -30,12 +31,12 @@ def test_a_new_database_has_large_pages_and_wal(tmp_path: Path) -> None:
 
 def test_a_database_made_with_small_pages_keeps_them_and_its_data(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
-    with sqlite3.connect(path) as raw:  # as gridweave made them before 16 KiB pages
+    with closing(sqlite3.connect(path)) as raw:  # as gridweave made them before 16 KiB pages
         raw.execute("PRAGMA page_size=4096")
         raw.execute("PRAGMA journal_mode=WAL")
         raw.execute("CREATE TABLE kept (v TEXT)")
         raw.executemany("INSERT INTO kept VALUES (?)", [(f"row {i}",) for i in range(1000)])
-    raw.close()
+        raw.commit()
     engine = make_engine(f"sqlite:///{path}")
     try:
         with engine.begin() as connection:

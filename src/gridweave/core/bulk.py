@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-import adbc_driver_sqlite.dbapi as adbc_sqlite
 import orjson
 import polars as pl
 from sqlalchemy import Connection
@@ -163,6 +162,10 @@ def _attach_image_schema(raw: sqlite3.Connection) -> None:
 
 def _image(frame: pl.DataFrame) -> bytes:
     """`frame` as the bytes of an SQLite database holding it as the table `rows`."""
+    # imported here: the driver (and pyarrow, which it loads when present) costs every command
+    # and API worker ~0.2 s at start, and most never insert this much
+    import adbc_driver_sqlite.dbapi as adbc_sqlite
+
     frame = frame.with_columns(pl.col(pl.Null).cast(pl.String))  # a column of only nulls
     with tempfile.TemporaryDirectory(prefix="gridweave-rows-") as folder:
         path = Path(folder) / "rows.sqlite"
