@@ -7,25 +7,20 @@ The city is synthesised first (not timed) with enough people for the chosen extr
 `--rows` rows; the area tree and the building register are loaded before it, as in a real
 deployment. The timed part is `gridweave ingest` in its own process: read, clean, validate,
 quarantine, stage, build golden records, commit. Peak memory is that process's maximum RSS.
-
-The city is synthesised in a process of its own, and the peak is read from the ingest's own
-`wait4`: Linux hands a child that `exec`s the peak of the process it was forked from, so a
-bench that synthesised several GB in itself would report that as the ingest's peak.
+The city is synthesised in a process of its own (bench/processes.py says why).
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import orjson
+
+from processes import Measured, run_measured, synthesise_apart
 
 OUT = Path(__file__).parent / "out" / "ingest"
 # rows of each extract per person in the synthetic city (seed 7), to size the city
@@ -37,21 +32,8 @@ ROWS_PER_PERSON = {
 }
 
 
-def gridweave(url: str, *args: str) -> tuple[str, float]:
-    """Run one command; return what it printed and its own peak memory in MB."""
-    command = [sys.executable, "-m", "gridweave", "--database-url", url, *args]
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err)
-        assert proc.stdout is not None
-        out = proc.stdout.read()
-        proc.stdout.close()
-        # reaped here, not by Popen.wait(): wait4 gives this child's own resource usage
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            err.seek(0)
-            raise subprocess.CalledProcessError(proc.returncode, command, out, err.read())
-    return out.decode(), usage.ru_maxrss / 1024
+def gridweave(url: str, *args: str) -> Measured:
+    return run_measured([sys.executable, "-m", "gridweave", "--database-url", url, *args])
 
 
 def cpu_reference() -> float:
@@ -77,20 +59,7 @@ def main() -> None:
     city = OUT / f"city-{people}"
     if not (city / "manifest.json").exists():
         print(f"synthesising {people:,} people …", flush=True)
-        from gridweave.synth.city import synthesise
-
-        # in a process of its own: see the module's docstring
-        spawn = multiprocessing.get_context("spawn")
-        sources = {"housing_buildings", args.source}
-        synth = spawn.Process(
-            target=synthesise,
-            args=(city,),
-            kwargs={"people": people, "seed": 7, "sources": sources},
-        )
-        synth.start()
-        synth.join()
-        if synth.exitcode != 0:
-            sys.exit(f"synthesising the city failed (exit code {synth.exitcode})")
+        synthesise_apart(city, people=people, seed=7, sources={"housing_buildings", args.source})
     manifest = orjson.loads((city / "manifest.json").read_bytes())
     extracts = {e["source"]: e for e in manifest["extracts"]}
 
@@ -108,23 +77,21 @@ def main() -> None:
     reference = cpu_reference()
     target = extracts[args.source]
     path = city / target["file"]
-    started = time.perf_counter()
-    done, peak_mb = gridweave(url, "ingest", str(path), "--source", args.source)
-    seconds = time.perf_counter() - started
+    done = gridweave(url, "ingest", str(path), "--source", args.source)
+    seconds = done.seconds
     rows = target["rows"]
-    print(done.strip())
+    print(done.stdout.strip())
     print(
         f"\n{args.source}: {rows:,} rows ({path.stat().st_size / 1e6:,.0f} MB, "
         f"{path.suffix[1:]}) into {url.split(':')[0]}"
     )
     print(f"wall time      {seconds:8.1f} s (process start to commit)")
     print(f"throughput     {rows / seconds:8,.0f} rows/s")
-    print(f"peak memory    {peak_mb:8,.0f} MB (the ingest process)")
+    print(f"peak memory    {done.peak_mb:8,.0f} MB (the ingest process)")
     print(f"cpu reference  {reference:8.2f} s (a 10,000,000-step Python loop, before the ingest)")
 
-    started = time.perf_counter()
-    again, _ = gridweave(url, "ingest", str(path), "--source", args.source)
-    print(f"same file again {time.perf_counter() - started:7.1f} s: {again.strip()}")
+    again = gridweave(url, "ingest", str(path), "--source", args.source)
+    print(f"same file again {again.seconds:7.1f} s: {again.stdout.strip()}")
     if args.database_url is None:
         shutil.rmtree(OUT / "tmp", ignore_errors=True)
 

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from processes import run_measured, synthesise_apart
 
 OUT = Path(__file__).parent / "out" / "linkage"
 LATER = "hrss_insurance"
@@ -34,15 +35,13 @@ def phase(name: str, args: argparse.Namespace) -> dict[str, object]:
     """Run one phase of this script in a child process; its result, time and peak memory."""
     cmd = [sys.executable, __file__, "--phase", name, "--people", str(args.people)]
     cmd += ["--seed", str(args.seed), "--database-url", args.database_url]
-    started = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
-    output = child.stdout.read() if child.stdout else ""
-    if status != 0:
-        raise SystemExit(f"phase {name} failed:\n{output}")
-    result = json.loads(output.strip().splitlines()[-1])
-    return result | {"wall_s": round(seconds, 1), "peak_mb": round(usage.ru_maxrss / 1024)}
+    try:
+        done = run_measured(cmd)
+    except subprocess.CalledProcessError as exc:
+        failed = f"phase {name} failed:\n{exc.stdout.decode()}{exc.stderr.decode()}"
+        raise SystemExit(failed) from None
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return result | {"wall_s": round(done.seconds, 1), "peak_mb": round(done.peak_mb)}
 
 
 def city_folder(args: argparse.Namespace) -> Path:
@@ -220,9 +219,7 @@ def main() -> None:
     folder = city_folder(args)
     if not (folder / "manifest.json").exists():
         print(f"synthesising {args.people:,} people …", flush=True)
-        from gridweave.synth.city import synthesise
-
-        synthesise(folder, people=args.people, seed=args.seed)
+        synthesise_apart(folder, people=args.people, seed=args.seed)
     if args.database_url is None:
         db = OUT / f"bench-{args.people}.sqlite"
         for suffix in ("", "-wal", "-shm"):
