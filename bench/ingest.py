@@ -13,6 +13,7 @@ The city is synthesised in a process of its own (bench/processes.py says why).
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -88,6 +89,11 @@ def main() -> None:
     print(f"wall time      {seconds:8.1f} s (process start to commit)")
     print(f"throughput     {rows / seconds:8,.0f} rows/s")
     print(f"peak memory    {done.peak_mb:8,.0f} MB (the ingest process)")
+    cores = os.cpu_count() or 1
+    print(
+        f"cpu time       {done.cpu_seconds:8.1f} s (user + system, every thread: at least "
+        f"{done.cpu_seconds / cores:.1f} s of wall time on {cores} cores)"
+    )
     print(f"cpu reference  {reference:8.2f} s (a 10,000,000-step Python loop, before the ingest)")
 
     again = gridweave(url, "ingest", str(path), "--source", args.source)

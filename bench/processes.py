@@ -25,6 +25,7 @@ class Measured:
     stdout: str
     seconds: float
     peak_mb: float  # the child's maximum resident set size
+    cpu_seconds: float  # user + system, all its threads
 
 
 def run_measured(command: list[str]) -> Measured:
@@ -42,7 +43,8 @@ def run_measured(command: list[str]) -> Measured:
         if child.returncode != 0:
             err.seek(0)
             raise subprocess.CalledProcessError(child.returncode, command, out, err.read())
-    return Measured(out.decode(), seconds, usage.ru_maxrss / 1024)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measured(out.decode(), seconds, usage.ru_maxrss / 1024, cpu)
 
 
 def synthesise_apart(folder: Path, **options: Any) -> None:
