@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, exc
@@ -16,6 +16,9 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from gridweave.core.crypto import CryptoError, Keyring
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -156,10 +159,16 @@ def transaction(engine: Engine) -> Iterator[Session]:
 def migrate(engine: Engine) -> None:
     """Bring the database schema to the newest Alembic revision."""
     from alembic import command
+
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "heads")  # domains may branch from one revision
+
+
+def alembic_config(connection: Connection) -> Config:
+    """Alembic's configuration for gridweave's migrations, run on `connection`."""
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent.parent / "migrations"))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "heads")  # domains may branch from one revision
+    config.attributes["connection"] = connection
+    return config

@@ -85,7 +85,8 @@ class SourceRecord(Base):
     record_hash: Mapped[str] = mapped_column(String(32))
 
     __table_args__ = (
-        Index("ix_source_record_source_key", "source_id", "record_key"),
+        # a batch starts by reading its source's record keys and hashes in id order
+        Index("ix_source_record_source", "source_id", "id"),
         Index("ix_source_record_golden", "entity_type", "golden_id"),
     )
 
