@@ -1,4 +1,4 @@
-"""The migrations build exactly the schema the models declare, and each step can be undone."""
+"""The migrations build exactly the schema the models declare, and every step can be undone."""
 
 from __future__ import annotations
 
@@ -35,6 +35,15 @@ def test_the_source_record_index_by_id_goes_back_and_forth(engine: Engine) -> No
     before = _source_record_indexes(engine)
     assert "ix_source_record_source" not in before
     assert before["ix_source_record_source_key"] == ["source_id", "record_key"]
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "heads")
+    assert _differences(engine) == []
+
+
+def test_every_step_down_to_an_empty_database_and_up_again(engine: Engine) -> None:
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), "heads")
     assert _differences(engine) == []
