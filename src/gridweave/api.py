@@ -22,6 +22,7 @@ from gridweave.core.database import make_engine, migrate, session_factory
 from gridweave.core.errors import GridweaveError
 from gridweave.core.settings import Settings
 from gridweave.registry.api import router as registry_router
+from gridweave.registry.keys import verify_keyring
 from gridweave.sharing.api import router as sharing_router
 from gridweave.sharing.deps import SignIns, language
 from gridweave.sharing.errors import SharingError
@@ -163,6 +164,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             **pool_for(settings),
         )
         migrate(engine)
+        verify_keyring(engine, keys_from=settings.keys_origin())
     if engine.dialect.name == "sqlite":
         _immediate_transactions(engine)
     app = FastAPI(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, text
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from gridweave.cli import app as cli_app
 from gridweave.core.crypto import CryptoError, Keyring
@@ -252,3 +252,63 @@ def test_a_database_from_before_0008_is_upgraded_then_encrypted(database_url: st
             assert [f.id for f in found] == [1]
     finally:
         engine.dispose()
+
+
+def test_keys_that_are_not_the_databases_are_refused_before_anything_is_written(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    _city(engine, tmp_path)
+    old = keyring_for_tests()
+    other = base64.b64encode(os.urandom(32)).decode()
+    extract = write_csv(tmp_path / "next.csv", [p.cells() for p in police_people(15)])
+    runner = CliRunner()
+
+    def run(*args: str, **env: str | None) -> Result:
+        return runner.invoke(
+            cli_app, ["--database-url", database_url, *args], env={"COLUMNS": "200", **env}
+        )
+
+    def counts() -> tuple[int, int, int]:
+        with engine.connect() as connection:
+            return tuple(  # type: ignore[return-value]
+                connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+                for t in ("person", "source_record", "batch")
+            )
+
+    def refusal(result: Result) -> str:
+        # `gridweave` prints a GridweaveError's message and hint and exits 2 (cli.run)
+        assert isinstance(result.exception, CryptoError), result.output
+        return str(result.exception).replace("\n", " ")
+
+    before = counts()
+    ingest = ("ingest", str(extract), "--source", "police_test")
+    # the same key id with another key under it
+    wrong_key = refusal(run(*ingest, GRIDWEAVE_ENCRYPTION_KEYS=json.dumps({old.active: other})))
+    assert "these encryption keys do not open this database's citizen ids" in wrong_key
+    assert "the keys came from GRIDWEAVE_ENCRYPTION_KEYS" in wrong_key
+    # the right encryption keys, another blind-index key: ids would find no one
+    wrong_blind = refusal(run(*ingest, GRIDWEAVE_BLIND_INDEX_KEY=other))
+    assert "blind-index key is not the one" in wrong_blind
+    assert "gridweave keys rotate" in wrong_blind
+    # development keys made in another folder: the message names the file
+    elsewhere = tmp_path / "elsewhere"
+    dev = run(
+        *ingest,
+        GRIDWEAVE_ENCRYPTION_KEYS=None,
+        GRIDWEAVE_BLIND_INDEX_KEY=None,
+        GRIDWEAVE_DATA_DIR=str(elsewhere),
+    )
+    assert str(elsewhere.resolve() / "encryption-keys.json") in refusal(dev)
+    assert counts() == before
+    # `keys status` still answers: it is how one finds out which keys the data is under
+    assert run("keys", "status", GRIDWEAVE_BLIND_INDEX_KEY=other).exit_code == 0
+    # the API refuses to start on them too
+    from gridweave.api import create_app
+    from gridweave.core.settings import load_settings
+
+    with pytest.raises(CryptoError, match="blind-index key is not the one"):
+        create_app(load_settings(database_url=database_url, blind_index_key=other))
+    # and the database's own keys go on as before
+    done = run(*ingest)
+    assert done.exit_code == 0, done.output
+    assert counts()[0] == before[0] + 4  # three not seen before, one quarantined before

@@ -128,6 +128,24 @@ class Settings(BaseSettings):
             blind_key=decode_key("blind index", blind),
         )
 
+    def keys_origin(self) -> str:
+        """Where `keyring()` takes its keys from, in words for a message."""
+        named = [
+            name
+            for name, value in (
+                ("GRIDWEAVE_ENCRYPTION_KEYS", self.encryption_keys),
+                ("GRIDWEAVE_BLIND_INDEX_KEY", self.blind_index_key),
+            )
+            if value
+        ]
+        if len(named) < 2:
+            path = (self.data_dir / "encryption-keys.json").resolve()
+            named.append(
+                f"{path} (development keys, made on first use in the data folder: run from the"
+                " folder whose data/ holds this database's keys, or set GRIDWEAVE_DATA_DIR)"
+            )
+        return " and ".join(named)
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

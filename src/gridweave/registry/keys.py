@@ -18,13 +18,14 @@ import orjson
 from sqlalchemy import Engine, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from gridweave.core.crypto import Keyring, is_sealed, key_id_of
+from gridweave.core.crypto import CryptoError, Keyring, is_sealed, key_id_of
 from gridweave.core.database import Base, keyring_of, transaction
 from gridweave.registry.attributes import (
     EntityType,
     encrypted_attributes,
     field_name,
 )
+from gridweave.registry.models import Person
 
 PERSON = EntityType.person
 CLEAR = "(clear)"  # how status counts a value not yet encrypted
@@ -266,3 +267,40 @@ class _Counting(Keyring):
 
     def decrypt(self, token: str, field_name: str) -> str:
         return token
+
+
+def verify_keyring(engine: Engine, *, keys_from: str) -> None:
+    """Refuse keys that are not this database's, before anything is read or written with them.
+
+    Keys that merely differ would not fail anywhere by themselves: a development database's keys
+    are made on first use in `data_dir`, so run from another folder gridweave would make new ones,
+    and an ingest would then store every person again under a blind index no earlier record has.
+    So the newest stored citizen id is opened with the keyring and its blind index recomputed;
+    either failing stops the command. `keys_from` says where the keys came from, for the message.
+    Costs one read of the person table from its newest row back to the first with an id.
+    """
+    keyring = keyring_of(engine)
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(Person.citizen_id, Person.citizen_id_bidx)
+            .where(Person.citizen_id.is_not(None), Person.citizen_id_bidx.is_not(None))
+            .order_by(Person.id.desc())
+            .limit(1)
+        ).first()
+    if row is None or not is_sealed(row.citizen_id):
+        return  # nothing to check against yet, or stored before encryption (rotate seals it)
+    where = f"the keys came from {keys_from}"
+    try:
+        clear = keyring.decrypt(row.citizen_id, field_name(PERSON, "citizen_id"))
+    except CryptoError as exc:
+        raise CryptoError(
+            f"these encryption keys do not open this database's citizen ids ({exc.message})",
+            hint=f"{where}; use the keys this database was encrypted with",
+        ) from None
+    if keyring.blind(clear, "citizen_id") != row.citizen_id_bidx:
+        raise CryptoError(
+            "this blind-index key is not the one this database's look-up indexes were made with:"
+            " ids would no longer find their people",
+            hint=f"{where}; after changing GRIDWEAVE_BLIND_INDEX_KEY on purpose, run"
+            " `gridweave keys rotate` at once (it recomputes them)",
+        )
