@@ -13,7 +13,7 @@ from datetime import datetime
 import polars as pl
 
 from gridweave.core.crypto import Keyring
-from gridweave.ingest.cleaning import clean_series, contradictions
+from gridweave.ingest.cleaning import Cleaned, clean_series, contradictions
 from gridweave.ingest.contracts import AttributeMapping, Contract, EntityMapping
 from gridweave.ingest.readers import LINE, Chunk
 from gridweave.registry.attributes import (
@@ -118,20 +118,46 @@ def _labelled(label: str, problem: pl.Series) -> pl.Series:
     ).to_series()
 
 
-def _clean_entity(frame: pl.DataFrame, ent: EntityMapping, ctx: Context) -> _EntityColumns:
+_CleaningKey = tuple[object, ...]  # what makes two attributes' cleaning the same work
+
+
+def _clean_entity(
+    frame: pl.DataFrame,
+    ent: EntityMapping,
+    ctx: Context,
+    done: dict[_CleaningKey, Cleaned],
+) -> _EntityColumns:
+    """Clean one entity's attributes of a chunk. `done` holds the columns already cleaned for
+    another entity of the same rows: a hukou register's household number and address are the
+    person's too, and are cleaned once."""
     cols = _EntityColumns()
     derived: dict[str, dict[str, pl.Series]] = {}
     for name, mapping in ent.attributes.items():
         spec = ATTRIBUTES[ent.entity][name]
         raw = _raw_input(frame, mapping)
-        cleaned = clean_series(
-            spec.kind.value, raw, formats=mapping.formats, codes=mapping.codes, allowed=spec.codes
+        key = (
+            spec.kind,
+            mapping.column,
+            mapping.value,
+            tuple(mapping.formats or ()),
+            tuple((mapping.codes or {}).items()),
+            spec.codes,
         )
+        cleaned = done.get(key)
+        if cleaned is None:
+            cleaned = done[key] = clean_series(
+                spec.kind.value,
+                raw,
+                formats=mapping.formats,
+                codes=mapping.codes,
+                allowed=spec.codes,
+            )
+        problem = cleaned.problem
         if ctx.keyring is not None and spec.kind in ENCRYPTED_KINDS:
             # a problem quotes the department's string: an id or phone, nearly right, in clear
-            cleaned.problem = cleaned.problem.str.replace_all("'[^']*'", "the value")
+            problem = problem.str.replace_all("'[^']*'", "the value")
         cols.values[name] = cleaned.value
-        cols.problems[name] = cleaned.problem
+        cols.problems[name] = problem
         if mapping.column is not None:
             # the department's own string, kept only where cleaning changed it
             cols.raw[name] = pl.select(
@@ -145,10 +171,10 @@ def _clean_entity(frame: pl.DataFrame, ent: EntityMapping, ctx: Context) -> _Ent
                     pl.lit("required value is missing")
                 )
             ).to_series()
-            both = pl.select(pl.coalesce(cleaned.problem, missing)).to_series()
+            both = pl.select(pl.coalesce(problem, missing)).to_series()
             cols.hard.append(_labelled(label, both))
         else:
-            cols.soft.append(_labelled(label, cleaned.problem))
+            cols.soft.append(_labelled(label, problem))
     _derive(ent, cols, derived, ctx)
     return cols
 
@@ -270,7 +296,8 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
     ).to_series()
 
     multi = len(contract.entities) > 1
-    entities = [(ent, _clean_entity(frame, ent, ctx)) for ent in contract.entities]
+    cleaned: dict[_CleaningKey, Cleaned] = {}
+    entities = [(ent, _clean_entity(frame, ent, ctx, cleaned)) for ent in contract.entities]
     for _, cols in entities:
         row_hard.extend(cols.hard)
     hard = _first_problems(row_hard, n)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from gridweave.ingest.cleaning import clean_name
 from gridweave.ingest.cleaning._chars import WS_CLASS
-from gridweave.ingest.cleaning.names import CJK
+from gridweave.ingest.cleaning.names import CJK, clean_names
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,17 @@ def test_no_space_is_left_between_chinese_characters(raw: str) -> None:
     name = clean_name(raw) or ""
     assert not re.search(f"[{CJK}]{WS_CLASS}+[{CJK}]", name)
     assert not re.search(f"[{CJK}][^{CJK}·]+[{CJK}]", name)
+
+
+NAMEISH = st.text("張三李四愛新覺羅溥儀於乾梨華鍾 ·・.\n\t\u3000ＡＢab", max_size=8)
+
+
+@given(st.lists(st.one_of(NAMEISH, st.text(max_size=6)), max_size=30))
+def test_names_cleaned_together_are_cleaned_as_each_alone(raws: list[str]) -> None:
+    # one t2s conversion for the whole list must not let one name change another
+    assert clean_names(raws) == [clean_name(raw) for raw in raws]
+
+
+def test_names_cleaned_together_include_phrases_t2s_converts_as_a_whole() -> None:
+    raws = ["乾隆", "於梨華", "歐陽鋒", "阿依古丽・买买提", "張\n三", "", "乾", "鍾漢良"]
+    assert clean_names(raws) == [clean_name(raw) for raw in raws]

@@ -11,8 +11,18 @@ def per_distinct(
     raw: pl.Series, fn: Callable[[str], Sequence[str | None]], columns: Sequence[str]
 ) -> pl.DataFrame:
     """Apply a Python function once per distinct non-null value; its outputs, row by row."""
+    return all_distinct(raw, lambda values: [fn(v) for v in values], columns)
+
+
+def all_distinct(
+    raw: pl.Series,
+    fn: Callable[[list[str]], Sequence[Sequence[str | None]]],
+    columns: Sequence[str],
+) -> pl.DataFrame:
+    """Apply a Python function to the list of distinct non-null values at once (its outputs in
+    the same order); its outputs, row by row."""
     distinct = raw.drop_nulls().unique()
-    results = [fn(v) for v in distinct.to_list()]
+    results = fn(distinct.to_list())
     table = pl.DataFrame(
         {"raw": distinct}
         | {c: pl.Series(c, [r[i] for r in results], dtype=pl.String) for i, c in enumerate(columns)}

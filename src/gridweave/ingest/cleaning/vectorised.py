@@ -14,12 +14,12 @@ import polars as pl
 
 from gridweave.ingest.cleaning import numeric, text
 from gridweave.ingest.cleaning._chars import WS_CHARS, WS_CLASS, china_today
-from gridweave.ingest.cleaning._distinct import per_distinct
+from gridweave.ingest.cleaning._distinct import all_distinct
 from gridweave.ingest.cleaning._vector_addresses import address_frame
 from gridweave.ingest.cleaning._vector_dates import date_frame, datetime_frame
 from gridweave.ingest.cleaning._vector_ids import citizen_id_frame, credit_code_frame
 from gridweave.ingest.cleaning._vector_phones import phone_frame
-from gridweave.ingest.cleaning.names import clean_name
+from gridweave.ingest.cleaning.names import clean_names
 from gridweave.registry.attributes import Kind
 
 DERIVED: dict[Kind, tuple[str, ...]] = {
@@ -128,7 +128,9 @@ def clean_series(
     elif k is Kind.credit_code:
         frame = credit_code_frame(s)
     elif k is Kind.name:
-        frame = per_distinct(s, lambda v: (clean_name(v), None), ("value", "problem"))
+        frame = all_distinct(
+            s, lambda names: [(n, None) for n in clean_names(names)], ("value", "problem")
+        )
     elif k is Kind.text:
         frame = _text(s, codes)
     elif k is Kind.code:
