@@ -7,9 +7,11 @@ UTC (see `timestamp_text`), dates as ISO strings.
 
 from __future__ import annotations
 
+import mmap
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -136,7 +138,8 @@ def _copy_from_image(
         [*(_literal(v) for v in constants.values()), *(f'"{c}"' for c in frame.columns)]
     )
     _attach_image_schema(raw)
-    raw.deserialize(_image(frame), name=IMAGE_SCHEMA)
+    with _image(frame) as image:
+        raw.deserialize(image, name=IMAGE_SCHEMA)
     try:
         # WHERE true: without it SQLite would read ON CONFLICT as the join's ON
         raw.execute(
@@ -160,8 +163,10 @@ def _attach_image_schema(raw: sqlite3.Connection) -> None:
         raw.execute(f"ATTACH DATABASE ':memory:' AS {IMAGE_SCHEMA}")
 
 
-def _image(frame: pl.DataFrame) -> bytes:
-    """`frame` as the bytes of an SQLite database holding it as the table `rows`."""
+@contextmanager
+def _image(frame: pl.DataFrame) -> Iterator[mmap.mmap]:
+    """`frame` as the bytes of an SQLite database holding it as the table `rows` (a map of the
+    scratch file: `deserialize` copies it once, where reading it first would copy it twice)."""
     # imported here: the driver (and pyarrow, which it loads when present) costs every command
     # and API worker ~0.2 s at start, and most never insert this much
     import adbc_driver_sqlite.dbapi as adbc_sqlite
@@ -173,7 +178,8 @@ def _image(frame: pl.DataFrame) -> bytes:
             cur.execute("PRAGMA journal_mode=OFF")  # a scratch file: nothing to recover
             cur.execute("PRAGMA synchronous=OFF")
             cur.adbc_ingest("rows", frame, mode="create")
-        return path.read_bytes()
+        with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            yield m
 
 
 def _empty_image() -> bytes:
