@@ -62,6 +62,17 @@ def test_ingest_builds_golden_people_and_households(engine: Engine, tmp_path: Pa
         assert household.sources == 1
 
 
+def test_chunks_store_what_one_batch_would(engine: Engine, tmp_path: Path) -> None:
+    register(engine, "police")
+    path = write_csv(tmp_path / "police.csv", [p.cells() for p in police_people(30)])
+    # households of three members, in chunks of two rows: every household spans two chunks
+    report = ingest_file(engine, path=path, source_name="police_test", chunk_rows=2)
+    assert (report.records_new, report.golden["household"].created) == (40, 10)
+    assert count(engine, SourceRecord) == 30 + 10  # each household's claim once
+    with transaction(engine) as session:
+        assert set(session.scalars(select(Household.sources))) == {1}
+
+
 def test_same_file_twice_changes_nothing(engine: Engine, tmp_path: Path) -> None:
     register(engine, "police")
     path = write_csv(tmp_path / "police.csv", [p.cells() for p in police_people(50)])
@@ -179,6 +190,30 @@ def test_duplicate_record_ids_wait_in_quarantine(engine: Engine, tmp_path: Path)
     with transaction(engine) as session:
         row = session.scalars(select(QuarantinedRow)).one()
         assert row.reasons == [f"record id '{people[0].record}' already appears on line 2"]
+
+
+def test_a_record_id_again_in_a_later_chunk_waits_in_quarantine(
+    engine: Engine, tmp_path: Path
+) -> None:
+    register(engine, "police")
+    people = police_people(12)
+    people[10].record = people[1].record  # line 12 repeats line 3, three chunks later
+    report = ingest_file(
+        engine,
+        path=write_csv(tmp_path / "p.csv", [p.cells() for p in people]),
+        source_name="police_test",
+        chunk_rows=4,
+    )
+    assert (report.rows_read, report.rows_accepted, report.rows_quarantined) == (12, 11, 1)
+    assert report.golden["person"].created == 11
+    with transaction(engine) as session:
+        row = session.scalars(select(QuarantinedRow)).one()
+        assert row.line_number == 12
+        assert row.reasons == [f"record id '{people[1].record}' already appears on line 3"]
+        stored = session.scalars(
+            select(SourceRecord).where(SourceRecord.record_key.startswith(people[1].record))
+        ).all()
+        assert {r.line_number for r in stored} == {3}  # the first occurrence, and only it
 
 
 def test_refusal_is_recorded_and_loses_nothing(engine: Engine, tmp_path: Path) -> None:

@@ -61,6 +61,48 @@ class Context:
         return pl.DataFrame(schema={"room_key": pl.String, "room_code": pl.String})
 
 
+CLAIM = ["entity_type", "entity_key", "record_hash"]  # one claim about one entity
+
+
+@dataclass
+class EarlierChunks:
+    """What a batch's chunks staged so far held, for the next chunk to be checked against:
+    each record id with the line it first appeared on (a record id that comes again waits in
+    quarantine), and each keyed claim (an identical claim about one entity is stored once)."""
+
+    record_lines: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema={"rid": pl.String, "first": pl.Int64})
+    )
+    claims: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema=dict.fromkeys(CLAIM, pl.String))
+    )
+
+    def first_lines(self, rids: pl.Series, lines: pl.Series) -> pl.Series:
+        """Per row, the line where its record id first appeared, if not on this row; and
+        remember this chunk's new ids."""
+        here = pl.DataFrame({"rid": rids, "line": lines})
+        news = (
+            here.drop_nulls("rid")
+            .group_by("rid")
+            .agg(pl.col("line").min().alias("first"))
+            .join(self.record_lines, on="rid", how="anti")
+        )
+        self.record_lines = pl.concat([self.record_lines, news])
+        found = here.join(self.record_lines, on="rid", how="left", maintain_order="left")
+        return found.select(pl.when(pl.col("first") != pl.col("line")).then("first")).to_series()
+
+    def first_claims(self, records: pl.DataFrame) -> pl.DataFrame:
+        """The records (in line order) less each keyed claim made before, in this chunk or an
+        earlier one (every member's row of a hukou register repeats the household); and
+        remember this chunk's claims."""
+        keyed = pl.col("entity_key").is_not_null()
+        records = records.filter(~keyed | pl.struct(CLAIM).is_first_distinct()).join(
+            self.claims, on=CLAIM, how="anti", maintain_order="left"
+        )
+        self.claims = pl.concat([self.claims, records.filter(keyed).select(CLAIM)])
+        return records
+
+
 @dataclass
 class Staged:
     records: pl.DataFrame  # RECORD_COLUMNS, then one "v.<attribute>" column per cleaned value
@@ -256,8 +298,13 @@ def _first_problems(problems: list[pl.Series], height: int) -> pl.Series:
     return frame.select(pl.concat_list(pl.all()).list.drop_nulls()).to_series()
 
 
-def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
-    """Clean and validate one chunk; return its source records and its quarantined rows."""
+def stage_chunk(
+    chunk: Chunk, contract: Contract, ctx: Context, earlier: EarlierChunks | None = None
+) -> Staged:
+    """Clean and validate one chunk; return its source records and its quarantined rows.
+
+    `earlier` holds what the batch's earlier chunks held, and takes this chunk's.
+    """
     frame = chunk.frame
     n = frame.height
     record_id = pl.select(
@@ -271,18 +318,18 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
         ).to_series()
     ]
     if contract.observed_at is not None:
-        seen = clean_series(
+        stamp = clean_series(
             Kind.datetime.value,
             _raw_input(frame, contract.observed_at),
             formats=contract.observed_at.formats,
         )
-        observed = seen.value
+        observed = stamp.value
         if contract.observed_at.required:
             row_hard.append(
                 pl.select(
-                    pl.when(seen.problem.is_not_null() | observed.is_null()).then(
+                    pl.when(stamp.problem.is_not_null() | observed.is_null()).then(
                         pl.lit(f"{contract.observed_at.column}: ")
-                        + seen.problem.fill_null("required value is missing")
+                        + stamp.problem.fill_null("required value is missing")
                     )
                 ).to_series()
             )
@@ -304,18 +351,11 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
     bad_row = hard.list.len() > 0
 
     # duplicate record ids within the file: the first occurrence wins, later ones wait in quarantine
-    dup = record_id.is_duplicated() & ~record_id.is_first_distinct() & record_id.is_not_null()
-    if dup.any():
-        first_line = (
-            pl.DataFrame({"rid": record_id, "line": frame[LINE]})
-            .group_by("rid")
-            .agg(pl.col("line").min())
-        )
-        firsts = pl.DataFrame({"rid": record_id}).join(
-            first_line, on="rid", how="left", maintain_order="left"
-        )["line"]
+    earlier = earlier or EarlierChunks()
+    firsts = earlier.first_lines(record_id, frame[LINE])
+    if firsts.is_not_null().any():
         dup_reason = pl.select(
-            pl.when(dup).then(
+            pl.when(firsts.is_not_null()).then(
                 pl.lit("record id '")
                 + record_id
                 + pl.lit("' already appears on line ")
@@ -398,12 +438,7 @@ def stage_chunk(chunk: Chunk, contract: Contract, ctx: Context) -> Staged:
         .hash(seed=0x6777)
         .cast(pl.String)
     ).sort("line_number", maintain_order=True)
-    # Every member's row of a hukou register repeats the household: one identical claim about
-    # one entity is stored once, at its first line.
-    records = records.filter(
-        pl.col("entity_key").is_null()
-        | pl.struct("entity_type", "entity_key", "record_hash").is_first_distinct()
-    )
+    records = earlier.first_claims(records)
 
     data_columns = [c for c in frame.columns if c != LINE]
     bad = frame.filter(bad_row)  # the whole row as JSON only for the rows quarantined

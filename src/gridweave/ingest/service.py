@@ -30,6 +30,7 @@ from gridweave.ingest.pipeline import (
     RECORD_COLUMNS,
     VALUE,
     Context,
+    EarlierChunks,
     Staged,
     matches_rooms,
     stage_chunk,
@@ -289,11 +290,12 @@ def _staged_ahead(
     done = object()
     ahead: queue.Queue[object] = queue.Queue(maxsize=1)
     stop = threading.Event()
+    earlier = EarlierChunks()
 
     def produce() -> None:
         try:
-            for chunk in chunks:
-                item = (chunk, stage_chunk(chunk, contract, ctx))
+            for chunk in _small_first(chunks):
+                item = (chunk, stage_chunk(chunk, contract, ctx, earlier))
                 while not stop.is_set():
                     try:
                         ahead.put(item, timeout=0.1)
@@ -319,6 +321,18 @@ def _staged_ahead(
     finally:
         stop.set()
         worker.join(timeout=5)
+
+
+def _small_first(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+    """The chunks, the first one cut to a tenth: nothing is written until it is staged, so a
+    small one lets writing start seconds sooner (~0.3 s of staging instead of ~3 s)."""
+    for number, chunk in enumerate(chunks):
+        head = max(1, chunk.frame.height // 10)
+        if number > 0 or head == chunk.frame.height:
+            yield chunk
+            continue
+        yield Chunk(chunk.frame.head(head), chunk.bad_rows, chunk.bytes_read)
+        yield Chunk(chunk.frame.slice(head), [], chunk.bytes_read)
 
 
 def _latest_hashes(session: Session, source_id: int) -> pl.DataFrame:
