@@ -68,7 +68,8 @@ CLAIM = ["entity_type", "entity_key", "record_hash"]  # one claim about one enti
 class EarlierChunks:
     """What a batch's chunks staged so far held, for the next chunk to be checked against:
     each record id with the line it first appeared on (a record id that comes again waits in
-    quarantine), and each keyed claim (an identical claim about one entity is stored once)."""
+    quarantine), and the keyed claims about entities that rows link to (every member's row of
+    a hukou register claims the household: an identical claim is stored once)."""
 
     record_lines: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema={"rid": pl.String, "first": pl.Int64})
@@ -91,15 +92,16 @@ class EarlierChunks:
         found = here.join(self.record_lines, on="rid", how="left", maintain_order="left")
         return found.select(pl.when(pl.col("first") != pl.col("line")).then("first")).to_series()
 
-    def first_claims(self, records: pl.DataFrame) -> pl.DataFrame:
-        """The records (in line order) less each keyed claim made before, in this chunk or an
-        earlier one (every member's row of a hukou register repeats the household); and
-        remember this chunk's claims."""
+    def first_claims(self, records: pl.DataFrame, linked: list[str]) -> pl.DataFrame:
+        """The records (in line order) less each keyed claim made before in this chunk, or in
+        an earlier one if about an entity of a type in `linked`; and remember those. (A row's
+        own entity is claimed again only by a row repeating it: not worth ~70 MB a million.)"""
         keyed = pl.col("entity_key").is_not_null()
         records = records.filter(~keyed | pl.struct(CLAIM).is_first_distinct()).join(
             self.claims, on=CLAIM, how="anti", maintain_order="left"
         )
-        self.claims = pl.concat([self.claims, records.filter(keyed).select(CLAIM)])
+        shared = records.filter(keyed & pl.col("entity_type").is_in(linked)).select(CLAIM)
+        self.claims = pl.concat([self.claims, shared])
         return records
 
 
@@ -245,6 +247,12 @@ def _derive(
         v["room_code"] = pl.select(pl.coalesce(v["room_code"], matched)).to_series()
     if ent.entity in (EntityType.building, EntityType.city_component):
         _place_in_grid(cols, ctx)
+
+
+def linked_types(contract: Contract) -> list[str]:
+    """The entity types that an entity of the contract's rows links to (a person's household)."""
+    roles = {role for ent in contract.entities for role in ent.links.values()}
+    return sorted({ent.entity.value for ent in contract.entities if ent.role_name in roles})
 
 
 def matches_rooms(contract: Contract) -> bool:
@@ -438,7 +446,7 @@ def stage_chunk(
         .hash(seed=0x6777)
         .cast(pl.String)
     ).sort("line_number", maintain_order=True)
-    records = earlier.first_claims(records)
+    records = earlier.first_claims(records, linked_types(contract))
 
     data_columns = [c for c in frame.columns if c != LINE]
     bad = frame.filter(bad_row)  # the whole row as JSON only for the rows quarantined
