@@ -105,6 +105,27 @@ def test_new_extract_stores_only_changed_records(engine: Engine, tmp_path: Path)
         assert golden_values(session, EntityType.person, found)["phone"] == "13900000000"
 
 
+def test_a_household_whose_first_member_left_is_not_claimed_anew(
+    engine: Engine, tmp_path: Path
+) -> None:
+    register(engine, "police")
+    people = police_people(20)
+    ingest_file(
+        engine,
+        path=write_csv(tmp_path / "a.csv", [p.cells() for p in people]),
+        source_name="police_test",
+    )
+    # the row that claimed the first household is gone; the next member's row claims the same
+    report = ingest_file(
+        engine,
+        path=write_csv(tmp_path / "b.csv", [p.cells() for p in people[1:]]),
+        source_name="police_test",
+    )
+    assert (report.records_new, report.records_unchanged) == (0, 19 + 7)
+    assert report.golden == {}
+    assert count(engine, SourceRecord) == 27
+
+
 def test_survivorship_and_provenance_across_departments(engine: Engine, tmp_path: Path) -> None:
     """Police wins on the name; the newest source wins on the phone; every claim is kept."""
     register(engine, "police", "clinic")

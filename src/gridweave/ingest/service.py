@@ -27,11 +27,13 @@ from gridweave.core.errors import GridweaveError, NotFound
 from gridweave.ingest.contracts import Contract, load_contract, parse_contract
 from gridweave.ingest.models import Batch, QuarantinedRow, Source, SourceRecord
 from gridweave.ingest.pipeline import (
+    CLAIM,
     RECORD_COLUMNS,
     VALUE,
     Context,
     EarlierChunks,
     Staged,
+    linked_types,
     matches_rooms,
     stage_chunk,
 )
@@ -223,14 +225,16 @@ def _ingest(
         grid_codes=grid_codes(session),
         keyring=keyring_of(session),
     )
-    known = _latest_hashes(session, source.id)
+    known, known_claims = _latest(session, source.id, linked_types(contract))
     priorities = source_priorities(session)
     report = BatchReport(source.name, str(path), batch.id, "completed")
     reasons: Counter[str] = Counter()
     with _gc_paused():
         for chunk, staged in _staged_ahead(read_extract(path, contract, chunk_rows), contract, ctx):
             records = staged.records
-            fresh = records.join(known, on=["record_key", "record_hash"], how="anti")
+            fresh = records.join(known, on=["record_key", "record_hash"], how="anti").join(
+                known_claims, on=CLAIM, how="anti"
+            )
             report.records_unchanged += records.height - fresh.height
             report.records_new += fresh.height
             report.records_flagged += int(fresh["flags"].is_not_null().sum())
@@ -335,17 +339,39 @@ def _small_first(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
         yield Chunk(chunk.frame.slice(head), [], chunk.bytes_read)
 
 
-def _latest_hashes(session: Session, source_id: int) -> pl.DataFrame:
-    """record_key → hash of the newest stored version, for this source."""
+def _latest(
+    session: Session, source_id: int, types: list[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What this source said last, read in one pass over its records: the hash of each record
+    key's newest version, and the newest claim about each entity of `types` (those that rows
+    link to).
+
+    A household's claim is made by its first member's row; when that member leaves, the next
+    member's row makes the same claim under another record key. It is not new: the source
+    already says exactly this about the household.
+    """
     rows = session.execute(
-        select(SourceRecord.record_key, SourceRecord.record_hash)
+        select(
+            SourceRecord.record_key,
+            SourceRecord.record_hash,
+            SourceRecord.entity_type,
+            SourceRecord.entity_key,
+        )
         .where(SourceRecord.source_id == source_id)
         .order_by(SourceRecord.id)
     ).all()
     frame = pl.DataFrame(
-        rows, schema={"record_key": pl.String, "record_hash": pl.String}, orient="row"
+        rows,
+        schema=dict.fromkeys(["record_key", "record_hash", *CLAIM[:2]], pl.String),
+        orient="row",
     )
-    return frame.unique("record_key", keep="last")
+    hashes = frame.select("record_key", "record_hash").unique("record_key", keep="last")
+    claims = (
+        frame.filter(pl.col("entity_type").is_in(types) & pl.col("entity_key").is_not_null())
+        .select(CLAIM)
+        .unique(["entity_type", "entity_key"], keep="last")
+    )
+    return hashes, claims
 
 
 def _link_golden(

@@ -1,7 +1,7 @@
 """index a source's records by id, not by record key
 
 The only query that reaches source records by source is a batch's first step: every record key
-of the source with its newest hash, in id order (ingest.service._latest_hashes). No query looks
+of the source with its newest hash, in id order (ingest.service._latest). No query looks
 a record up by its record key. On (source_id, record_key) that read sorted 1.39 M rows in a
 temporary B-tree and fetched each row at random (9.3 s on the 1M-row bench database); on
 (source_id, id) it reads the table in order (2.4 s). And an ingest's new records go to the end of
