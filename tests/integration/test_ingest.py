@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, MetaData, func, select
 
 from gridweave.core.database import transaction
 from gridweave.ingest.models import Batch, QuarantinedRow, SourceRecord
-from gridweave.ingest.service import ingest_file, quarantined_values, register_source
+from gridweave.ingest.service import (
+    BatchReport,
+    ingest_file,
+    quarantined_values,
+    register_source,
+)
 from gridweave.registry.attributes import EntityType
 from gridweave.registry.models import Household, Person
 from gridweave.registry.service import claims, find_golden, golden_values
 from tests.conftest import keyring_for_tests
 
-from .extracts import CONTRACTS, police_people, write_csv, write_jsonl
+from .extracts import CONTRACTS, PoliceRow, police_people, write_csv, write_jsonl
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
@@ -37,6 +43,14 @@ def register(engine: Engine, *names: str) -> None:
             register_source(session, path=CONTRACTS / f"{name}.yaml")
 
 
+def ingest_police(
+    engine: Engine, path: Path, people: list[PoliceRow], **options: Any
+) -> BatchReport:
+    """Write `people` as a police register extract at `path` and ingest it."""
+    rows = [p.cells() for p in people]
+    return ingest_file(engine, path=write_csv(path, rows), source_name="police_test", **options)
+
+
 def count(engine: Engine, model: type) -> int:
     with transaction(engine) as session:
         return session.scalar(select(func.count()).select_from(model)) or 0
@@ -45,8 +59,7 @@ def count(engine: Engine, model: type) -> int:
 def test_ingest_builds_golden_people_and_households(engine: Engine, tmp_path: Path) -> None:
     register(engine, "police")
     people = police_people(30)
-    path = write_csv(tmp_path / "police.csv", [p.cells() for p in people])
-    report = ingest_file(engine, path=path, source_name="police_test")
+    report = ingest_police(engine, tmp_path / "police.csv", people)
     assert (report.rows_read, report.rows_accepted, report.rows_quarantined) == (30, 30, 0)
     assert report.golden["person"].created == 30
     assert report.golden["household"].created == 10
@@ -64,9 +77,8 @@ def test_ingest_builds_golden_people_and_households(engine: Engine, tmp_path: Pa
 
 def test_chunks_store_what_one_batch_would(engine: Engine, tmp_path: Path) -> None:
     register(engine, "police")
-    path = write_csv(tmp_path / "police.csv", [p.cells() for p in police_people(30)])
     # households of three members, in chunks of two rows: every household spans two chunks
-    report = ingest_file(engine, path=path, source_name="police_test", chunk_rows=2)
+    report = ingest_police(engine, tmp_path / "police.csv", police_people(30), chunk_rows=2)
     assert (report.records_new, report.golden["household"].created) == (40, 10)
     assert count(engine, SourceRecord) == 30 + 10  # each household's claim once
     with transaction(engine) as session:
@@ -86,17 +98,9 @@ def test_same_file_twice_changes_nothing(engine: Engine, tmp_path: Path) -> None
 def test_new_extract_stores_only_changed_records(engine: Engine, tmp_path: Path) -> None:
     register(engine, "police")
     people = police_people(20)
-    ingest_file(
-        engine,
-        path=write_csv(tmp_path / "a.csv", [p.cells() for p in people]),
-        source_name="police_test",
-    )
+    ingest_police(engine, tmp_path / "a.csv", people)
     people[0].phone = "13900000000"
-    report = ingest_file(
-        engine,
-        path=write_csv(tmp_path / "b.csv", [p.cells() for p in people]),
-        source_name="police_test",
-    )
+    report = ingest_police(engine, tmp_path / "b.csv", people)
     # 20 person records and 7 household records (one per household); only a person changed
     assert (report.records_new, report.records_unchanged) == (1, 26)
     assert count(engine, SourceRecord) == 28
@@ -110,17 +114,9 @@ def test_a_household_whose_first_member_left_is_not_claimed_anew(
 ) -> None:
     register(engine, "police")
     people = police_people(20)
-    ingest_file(
-        engine,
-        path=write_csv(tmp_path / "a.csv", [p.cells() for p in people]),
-        source_name="police_test",
-    )
+    ingest_police(engine, tmp_path / "a.csv", people)
     # the row that claimed the first household is gone; the next member's row claims the same
-    report = ingest_file(
-        engine,
-        path=write_csv(tmp_path / "b.csv", [p.cells() for p in people[1:]]),
-        source_name="police_test",
-    )
+    report = ingest_police(engine, tmp_path / "b.csv", people[1:])
     assert (report.records_new, report.records_unchanged) == (0, 19 + 7)
     assert report.golden == {}
     assert count(engine, SourceRecord) == 27
@@ -130,11 +126,8 @@ def test_survivorship_and_provenance_across_departments(engine: Engine, tmp_path
     """Police wins on the name; the newest source wins on the phone; every claim is kept."""
     register(engine, "police", "clinic")
     people = police_people(3)
-    ingest_file(
-        engine,
-        path=write_csv(tmp_path / "police.csv", [p.cells() for p in people]),
-        source_name="police_test",
-        extracted_at=datetime(2026, 1, 1, tzinfo=UTC),
+    ingest_police(
+        engine, tmp_path / "police.csv", people, extracted_at=datetime(2026, 1, 1, tzinfo=UTC)
     )
     target = people[1]
     write_jsonl(
@@ -177,11 +170,7 @@ def test_invalid_rows_are_quarantined_with_reasons(engine: Engine, tmp_path: Pat
     people[2].cid = ""
     people[3].birth = "19851345"
     people[4].sex = "7"
-    report = ingest_file(
-        engine,
-        path=write_csv(tmp_path / "p.csv", [p.cells() for p in people]),
-        source_name="police_test",
-    )
+    report = ingest_police(engine, tmp_path / "p.csv", people)
     assert (report.rows_accepted, report.rows_quarantined) == (4, 2)
     with transaction(engine) as session:
         rows = session.scalars(select(QuarantinedRow).order_by(QuarantinedRow.line_number)).all()
@@ -202,11 +191,7 @@ def test_duplicate_record_ids_wait_in_quarantine(engine: Engine, tmp_path: Path)
     register(engine, "police")
     people = police_people(3)
     people[2].record = people[0].record
-    report = ingest_file(
-        engine,
-        path=write_csv(tmp_path / "p.csv", [p.cells() for p in people]),
-        source_name="police_test",
-    )
+    report = ingest_police(engine, tmp_path / "p.csv", people)
     assert report.rows_quarantined == 1
     with transaction(engine) as session:
         row = session.scalars(select(QuarantinedRow)).one()
@@ -219,12 +204,7 @@ def test_a_record_id_again_in_a_later_chunk_waits_in_quarantine(
     register(engine, "police")
     people = police_people(12)
     people[10].record = people[1].record  # line 12 repeats line 3, three chunks later
-    report = ingest_file(
-        engine,
-        path=write_csv(tmp_path / "p.csv", [p.cells() for p in people]),
-        source_name="police_test",
-        chunk_rows=4,
-    )
+    report = ingest_police(engine, tmp_path / "p.csv", people, chunk_rows=4)
     assert (report.rows_read, report.rows_accepted, report.rows_quarantined) == (12, 11, 1)
     assert report.golden["person"].created == 11
     with transaction(engine) as session:
@@ -239,11 +219,7 @@ def test_a_record_id_again_in_a_later_chunk_waits_in_quarantine(
 
 def test_refusal_is_recorded_and_loses_nothing(engine: Engine, tmp_path: Path) -> None:
     register(engine, "police")
-    ingest_file(
-        engine,
-        path=write_csv(tmp_path / "ok.csv", [p.cells() for p in police_people(5)]),
-        source_name="police_test",
-    )
+    ingest_police(engine, tmp_path / "ok.csv", police_people(5))
     before = {m.__name__: count(engine, m) for m in (Person, SourceRecord, QuarantinedRow)}
     bad = write_csv(
         tmp_path / "gbk.csv", [p.cells() for p in police_people(5, 100)], encoding="gbk"
@@ -261,11 +237,7 @@ def test_problems_do_not_quote_ids_or_phones(engine: Engine, tmp_path: Path) -> 
     register(engine, "police")
     people = police_people(3)
     people[1].phone = "1381234567"  # one digit short: kept, flagged
-    ingest_file(
-        engine,
-        path=write_csv(tmp_path / "p.csv", [p.cells() for p in people]),
-        source_name="police_test",
-    )
+    ingest_police(engine, tmp_path / "p.csv", people)
     with transaction(engine) as session:
         flags = [f for r in session.scalars(select(SourceRecord)) for f in r.flags or []]
     assert any("the value is not a valid phone number" in f for f in flags), flags
