@@ -94,6 +94,10 @@ def test_quarantine_list_shows_reasons(database_url: str, tmp_path: Path) -> Non
     assert row["line"] == 4 and row["source"] == "police_test"
     assert row["reasons"][0].startswith("公民身份号码:")
     assert row["row"]["公民身份号码"] == "not-an-id"
+    # the next extract: the same rows, the good ones recognised, the bad one quarantined again
+    path = write_csv(tmp_path / "next.csv", [p.cells() for p in people[::-1]])
+    out = gridweave(database_url, "ingest", str(path), "--source", "police_test").stdout
+    assert "3 accepted (3 exactly as sent before), 1 quarantined" in out
 
 
 def test_errors_name_the_problem_and_exit_2(database_url: str, tmp_path: Path) -> None:

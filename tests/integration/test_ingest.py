@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, MetaData, func, select
+from sqlalchemy import Engine, MetaData, func, select, update
 
 from gridweave.core.database import transaction
 from gridweave.ingest.models import Batch, QuarantinedRow, SourceRecord
@@ -101,8 +101,9 @@ def test_new_extract_stores_only_changed_records(engine: Engine, tmp_path: Path)
     ingest_police(engine, tmp_path / "a.csv", people)
     people[0].phone = "13900000000"
     report = ingest_police(engine, tmp_path / "b.csv", people)
-    # 20 person records and 7 household records (one per household); only a person changed
-    assert (report.records_new, report.records_unchanged) == (1, 26)
+    # 19 rows sent again as they were are not cleaned again; the changed row's person record
+    # is new, its household claim (the same as before) is not
+    assert (report.rows_unchanged, report.records_new, report.records_unchanged) == (19, 1, 1)
     assert count(engine, SourceRecord) == 28
     with transaction(engine) as session:
         found = find_golden(session, EntityType.person, people[0].cid)
@@ -115,11 +116,97 @@ def test_a_household_whose_first_member_left_is_not_claimed_anew(
     register(engine, "police")
     people = police_people(20)
     ingest_police(engine, tmp_path / "a.csv", people)
-    # the row that claimed the first household is gone; the next member's row claims the same
+    # the row that claimed the first household is gone; the next member's row (cleaned again:
+    # their phone changed) claims the same household
+    people[1].phone = "13900000001"
     report = ingest_police(engine, tmp_path / "b.csv", people[1:])
-    assert (report.records_new, report.records_unchanged) == (0, 19 + 7)
-    assert report.golden == {}
-    assert count(engine, SourceRecord) == 27
+    assert (report.rows_unchanged, report.records_new, report.records_unchanged) == (18, 1, 1)
+    assert list(report.golden) == ["person"]
+    assert count(engine, SourceRecord) == 28
+
+
+def test_rows_sent_again_unchanged_are_recognised_not_cleaned(
+    engine: Engine, tmp_path: Path
+) -> None:
+    register(engine, "police")
+    people = police_people(20)
+    ingest_police(engine, tmp_path / "a.csv", people)
+    before = snapshot(engine)
+    # the same rows in a new file, in chunks that are all unchanged but one
+    people[19].phone = "13900000019"
+    report = ingest_police(engine, tmp_path / "b.csv", people, chunk_rows=5)
+    assert (report.rows_read, report.rows_accepted, report.rows_quarantined) == (20, 20, 0)
+    assert (report.rows_unchanged, report.records_new, report.records_unchanged) == (19, 1, 1)
+    after = snapshot(engine)
+    assert len(after["source_record"]) == len(before["source_record"]) + 1
+    assert after["person"] != before["person"]  # the new phone
+    assert after["household"] == before["household"]
+    with transaction(engine) as session:
+        batch = session.get(Batch, report.batch_id)
+        assert batch is not None and batch.rows_unchanged == 19
+
+
+def test_a_new_contract_cleans_every_row_again(engine: Engine, tmp_path: Path) -> None:
+    register(engine, "police")
+    people = police_people(20)
+    ingest_police(engine, tmp_path / "a.csv", people)
+    changed = tmp_path / "police.yaml"
+    text = (CONTRACTS / "police.yaml").read_text(encoding="utf-8")
+    changed.write_text(text.replace("title: ", "title: (v2) ", 1), encoding="utf-8")
+    with transaction(engine) as session:
+        assert register_source(session, path=changed)[1] == "updated"
+    # the same rows in another order (the same file would be refused whole, by its digest)
+    report = ingest_police(engine, tmp_path / "b.csv", people[::-1])
+    # cleaned under the new contract, the rows make the same records: nothing stored
+    assert (report.rows_unchanged, report.records_new, report.records_unchanged) == (0, 0, 27)
+    assert ingest_police(engine, tmp_path / "c.csv", people[1:] + people[:1]).rows_unchanged == 20
+
+
+def test_rows_stored_before_row_hashes_are_recognised_from_the_next_extract(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Records written before rows were hashed (or a row whose cells changed but not its
+    records: a padded record id) get the row's hash when it is next cleaned."""
+    register(engine, "police")
+    people = police_people(20)
+    ingest_police(engine, tmp_path / "a.csv", people)
+    with transaction(engine) as session:
+        session.execute(update(SourceRecord).values(row_hash=None))
+    people[0].record = f" {people[0].record} "
+    report = ingest_police(engine, tmp_path / "b.csv", people)
+    assert (report.rows_unchanged, report.records_new, report.records_unchanged) == (0, 0, 27)
+    before = snapshot(engine)
+    again = ingest_police(engine, tmp_path / "c.csv", people[::-1])
+    assert (again.rows_unchanged, again.records_new, again.records_unchanged) == (20, 0, 0)
+    assert {k: v for k, v in snapshot(engine).items() if k != "batch"} == {
+        k: v for k, v in before.items() if k != "batch"
+    }
+
+
+def test_an_unchanged_row_repeated_still_waits_in_quarantine(
+    engine: Engine, tmp_path: Path
+) -> None:
+    register(engine, "police")
+    people = police_people(6)
+    ingest_police(engine, tmp_path / "a.csv", people)
+    report = ingest_police(engine, tmp_path / "b.csv", [*people, people[2]], chunk_rows=3)
+    assert (report.rows_read, report.rows_unchanged, report.rows_quarantined) == (7, 6, 1)
+    with transaction(engine) as session:
+        row = session.scalars(select(QuarantinedRow)).one()
+        assert (row.line_number, row.reasons) == (
+            8,
+            [f"record id '{people[2].record}' already appears on line 4"],
+        )
+
+
+def test_a_quarantined_row_sent_again_is_quarantined_again(engine: Engine, tmp_path: Path) -> None:
+    register(engine, "police")
+    people = police_people(5)
+    people[3].cid = "not an id"
+    ingest_police(engine, tmp_path / "a.csv", people)
+    report = ingest_police(engine, tmp_path / "b.csv", people[::-1])
+    assert (report.rows_unchanged, report.rows_quarantined) == (4, 1)
+    assert count(engine, QuarantinedRow) == 2
 
 
 def test_survivorship_and_provenance_across_departments(engine: Engine, tmp_path: Path) -> None:

@@ -101,6 +101,7 @@ def sources_show(ctx: typer.Context, name: str) -> None:
             "read",
             "accepted",
             "quarantined",
+            "rows as before",
             "new",
             "unchanged",
             "finished",
@@ -113,6 +114,7 @@ def sources_show(ctx: typer.Context, name: str) -> None:
                 str(b.rows_read),
                 str(b.rows_accepted),
                 str(b.rows_quarantined),
+                str(b.rows_unchanged),
                 str(b.records_new),
                 str(b.records_unchanged),
                 b.finished_at.isoformat(timespec="seconds") if b.finished_at else "",
@@ -174,9 +176,12 @@ def print_report(rt: Runtime, report: service.BatchReport) -> None:
             " nothing added."
         )
         return
+    as_before = (
+        f" ({report.rows_unchanged:,} exactly as sent before)" if report.rows_unchanged else ""
+    )
     rt.console.print(
         f"batch {report.batch_id} · {report.source}: {report.rows_read:,} rows read, "
-        f"{report.rows_accepted:,} accepted, {report.rows_quarantined:,} quarantined; "
+        f"{report.rows_accepted:,} accepted{as_before}, {report.rows_quarantined:,} quarantined; "
         f"{report.records_new:,} new source records ({report.records_flagged:,} with flagged"
         f" values), {report.records_unchanged:,} unchanged "
         f"({report.seconds:.1f} s)"

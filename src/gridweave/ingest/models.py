@@ -58,6 +58,7 @@ class Batch(Base):
     rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)
     records_new: Mapped[int] = mapped_column(Integer, default=0)
     records_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rows_unchanged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     report: Mapped[dict[str, Any] | None] = mapped_column(Json)
 
     __table_args__ = (Index("ix_batch_source_sha", "source_id", "file_sha256"),)
@@ -83,6 +84,10 @@ class SourceRecord(Base):
     flags: Mapped[list[str] | None] = mapped_column(Json)  # "column: problem" of doubtful values
     links: Mapped[dict[str, str] | None] = mapped_column(Json)  # relation → record_key
     record_hash: Mapped[str] = mapped_column(String(32))
+    # the keyed hash of the row as sent (every record of one row carries it): a row sent again
+    # unchanged is recognised by it and not cleaned again; none where staging depends on more
+    # than the row (ingest.pipeline.recognises_unchanged_rows)
+    row_hash: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (
         # a batch starts by reading its source's record keys and hashes in id order

@@ -6,12 +6,18 @@ value. The result is ready for a bulk insert: one row per entity per accepted so
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import metadata
+from pathlib import Path
 
 import polars as pl
 
+import gridweave
 from gridweave.core.crypto import Keyring
 from gridweave.ingest.cleaning import Cleaned, clean_series, contradictions
 from gridweave.ingest.contracts import AttributeMapping, Contract, EntityMapping
@@ -38,10 +44,12 @@ RECORD_COLUMNS = [
     "flags",
     "links",
     "record_hash",
+    "row_hash",
 ]
 
 
 VALUE = "v."  # prefix of the cleaned-value columns that travel beside the JSON
+KNOWN_ROWS = {"rid": pl.String, "row_hash": pl.String}  # a row's record id and hash
 
 
 @dataclass
@@ -55,6 +63,10 @@ class Context:
     locate_grid: Callable[[pl.Series, pl.Series], pl.Series] | None = None  # lon, lat → grid
     grid_codes: frozenset[str] = frozenset()  # every grid in the area tree
     keyring: Keyring | None = None  # encrypts ids and phones; None only in pure unit tests
+    row_seed: int | None = None  # keys each row's hash; None: rows are not recognised unchanged
+    known_rows: pl.DataFrame = field(  # record id → the row's hash when the source last sent it
+        default_factory=lambda: pl.DataFrame(schema=KNOWN_ROWS)
+    )
 
     @staticmethod
     def no_rooms() -> pl.DataFrame:
@@ -109,6 +121,8 @@ class EarlierChunks:
 class Staged:
     records: pl.DataFrame  # RECORD_COLUMNS, then one "v.<attribute>" column per cleaned value
     quarantined: pl.DataFrame  # line_number, record_key, row (JSON), reasons (JSON)
+    rows: pl.DataFrame  # KNOWN_ROWS of the rows cleaned and accepted (none when not hashed)
+    rows_unchanged: int = 0  # rows exactly as the source last sent them: not cleaned again
 
 
 def _nulls(height: int) -> pl.Series:
@@ -249,6 +263,55 @@ def _derive(
         _place_in_grid(cols, ctx)
 
 
+def row_hashes(frame: pl.DataFrame, contract: Contract, seed: int) -> pl.Series:
+    """Each row's hash over every column the contract reads, as sent (a missing cell apart from
+    an empty one), keyed by `seed`: equal hashes mean the department sent the row unchanged."""
+    cells = [pl.col(c).fill_null("\x00") for c in contract.columns()]
+    hashed = pl.concat_str(cells, separator="\x1f").hash(seed).cast(pl.String)
+    return frame.select(hashed).to_series()
+
+
+def record_ids(contract: Contract) -> pl.Expr:
+    """The source's record id of each `record_key`: in a row of several entities each record's
+    key is the row's record id and "#" its role (as `stage_chunk` makes them)."""
+    key = pl.col("record_key")
+    if len(contract.entities) == 1:
+        return key.alias("rid")
+    roles = "|".join(re.escape(e.role_name) for e in contract.entities)
+    return key.str.replace(f"#(?:{roles})$", "").alias("rid")
+
+
+def row_seed(contract_sha256: str, keyring: Keyring | None) -> int:
+    """The key of a source's row hashes. It changes with the contract, the blind-index key and
+    the code that stages (gridweave's own and the libraries that clean), so a row is taken as
+    unchanged only where the same contract, key and cleaning would stage it the same again.
+    Keyed, the hash of a row holding an id in clear is no plain hash of that id."""
+    salt = f"{contract_sha256}|{_staging_code()}"
+    digest = keyring.blind(salt, "row") if keyring else hashlib.sha256(salt.encode()).hexdigest()
+    return int(digest[:16], 16)
+
+
+@functools.cache
+def _staging_code() -> str:
+    """A digest of gridweave's source files and the versions of the libraries that clean."""
+    digest = hashlib.sha256()
+    for name in ("gridweave", "polars", "opencc", "phonenumbers"):
+        digest.update(f"{name} {metadata.version(name)}\n".encode())
+    package = Path(gridweave.__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def recognises_unchanged_rows(contract: Contract) -> bool:
+    """Whether a row sent again unchanged stages exactly as it did: true unless staging looks
+    something up in the base library, which may have changed since (golden rooms for
+    addresses, the area tree for buildings' and components' grids)."""
+    placed = {EntityType.building, EntityType.city_component}
+    return not matches_rooms(contract) and not any(e.entity in placed for e in contract.entities)
+
+
 def linked_types(contract: Contract) -> list[str]:
     """The entity types that an entity of the contract's rows links to (a person's household)."""
     roles = {role for ent in contract.entities for role in ent.links.values()}
@@ -314,10 +377,25 @@ def stage_chunk(
     `earlier` holds what the batch's earlier chunks held, and takes this chunk's.
     """
     frame = chunk.frame
-    n = frame.height
     record_id = pl.select(
         pl.concat_str([frame[c].str.strip_chars() for c in contract.record_id], separator="|")
     ).to_series()
+    # duplicate record ids within the file: the first occurrence wins, later ones wait in quarantine
+    earlier = earlier or EarlierChunks()
+    firsts = earlier.first_lines(record_id, frame[LINE])
+    row_hash = _nulls(frame.height)
+    rows_unchanged = 0
+    if ctx.row_seed is not None:
+        row_hash = row_hashes(frame, contract, ctx.row_seed)
+        known = pl.DataFrame({"rid": record_id}).join(
+            ctx.known_rows, on="rid", how="left", maintain_order="left"
+        )["row_hash"]
+        again = ((known == row_hash) & firsts.is_null()).fill_null(False)
+        rows_unchanged = int(again.sum())
+        if rows_unchanged:
+            frame = frame.filter(~again)
+            record_id, firsts, row_hash = (x.filter(~again) for x in (record_id, firsts, row_hash))
+    n = frame.height
     row_hard = [
         pl.select(
             pl.when(record_id.is_null()).then(
@@ -358,9 +436,6 @@ def stage_chunk(
     hard = _first_problems(row_hard, n)
     bad_row = hard.list.len() > 0
 
-    # duplicate record ids within the file: the first occurrence wins, later ones wait in quarantine
-    earlier = earlier or EarlierChunks()
-    firsts = earlier.first_lines(record_id, frame[LINE])
     if firsts.is_not_null().any():
         dup_reason = pl.select(
             pl.when(firsts.is_not_null()).then(
@@ -419,6 +494,7 @@ def stage_chunk(
                 "raw": _json_object(raw_frame, raw_frame.columns),
                 "flags": flags_json,
                 "links": links if links is not None else _nulls(n),
+                "row_hash": row_hash,
                 "_hashed_values": _json_object(hashed_values, hashed_values.columns)
                 if hashed_values is not values
                 else _nulls(n),
@@ -459,4 +535,9 @@ def stage_chunk(
         }
     )
     value_columns = [c for c in records.columns if c.startswith(VALUE)]
-    return Staged(records.select([*RECORD_COLUMNS, *value_columns]), quarantined)
+    rows = pl.DataFrame({"rid": record_id, "row_hash": row_hash}).filter(
+        ~bad_row & row_hash.is_not_null()
+    )
+    return Staged(
+        records.select([*RECORD_COLUMNS, *value_columns]), quarantined, rows, rows_unchanged
+    )

@@ -15,12 +15,19 @@ from pathlib import Path
 
 import orjson
 import polars as pl
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, null, select
 from sqlalchemy.orm import Session
 
 from gridweave.areas.service import grid_codes, grid_locator
 from gridweave.core import clock
-from gridweave.core.bulk import bulk_insert, insert_frame, reserve_ids, timestamp_text
+from gridweave.core.bulk import (
+    bulk_insert,
+    insert_frame,
+    read_frame,
+    reserve_ids,
+    temp_table,
+    timestamp_text,
+)
 from gridweave.core.crypto import Keyring
 from gridweave.core.database import keyring_of, transaction
 from gridweave.core.errors import GridweaveError, NotFound
@@ -28,6 +35,7 @@ from gridweave.ingest.contracts import Contract, load_contract, parse_contract
 from gridweave.ingest.models import Batch, QuarantinedRow, Source, SourceRecord
 from gridweave.ingest.pipeline import (
     CLAIM,
+    KNOWN_ROWS,
     RECORD_COLUMNS,
     VALUE,
     Context,
@@ -35,6 +43,9 @@ from gridweave.ingest.pipeline import (
     Staged,
     linked_types,
     matches_rooms,
+    recognises_unchanged_rows,
+    record_ids,
+    row_seed,
     stage_chunk,
 )
 from gridweave.ingest.readers import BadRow, Chunk, read_extract
@@ -129,6 +140,7 @@ class BatchReport:
     rows_read: int = 0
     rows_accepted: int = 0
     rows_quarantined: int = 0
+    rows_unchanged: int = 0  # exactly as the source last sent them: not cleaned again
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     records_new: int = 0
     records_unchanged: int = 0
@@ -218,14 +230,18 @@ def _ingest(
     session.flush()
     connection = session.connection()
     dialect = connection.dialect.name
+    keyring = keyring_of(session)
+    rows_hashed = recognises_unchanged_rows(contract)
+    known, known_claims, known_rows = _latest(session, source.id, contract, rows_hashed)
     ctx = Context(
         extracted_at=batch.extracted_at,
         room_index=room_index(session) if matches_rooms(contract) else Context.no_rooms(),
         locate_grid=grid_locator(session),
         grid_codes=grid_codes(session),
-        keyring=keyring_of(session),
+        keyring=keyring,
+        row_seed=row_seed(source.contract_sha256, keyring) if rows_hashed else None,
+        known_rows=known_rows.select(list(KNOWN_ROWS)),
     )
-    known, known_claims = _latest(session, source.id, linked_types(contract))
     priorities = source_priorities(session)
     report = BatchReport(source.name, str(path), batch.id, "completed")
     reasons: Counter[str] = Counter()
@@ -244,6 +260,8 @@ def _ingest(
             )
             fresh = _link_golden(session, fresh, priorities, report.golden)
             _write_records(connection, fresh, source.id, batch.id, dialect)
+            _renew_row_hashes(connection, staged.rows, known_rows, fresh, contract)
+            report.rows_unchanged += staged.rows_unchanged
             quarantined = _quarantine_frame(staged.quarantined, chunk.bad_rows)
             for reason_list in quarantined["reasons"].to_list():
                 reasons.update(_reason_kind(r) for r in reason_list)
@@ -261,6 +279,7 @@ def _ingest(
     batch.rows_quarantined = report.rows_quarantined
     batch.records_new = report.records_new
     batch.records_unchanged = report.records_unchanged
+    batch.rows_unchanged = report.rows_unchanged
     report.seconds = (finished - started).total_seconds()
     batch.report = {
         "quarantine_reasons": report.quarantine_reasons,
@@ -340,38 +359,75 @@ def _small_first(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
 
 
 def _latest(
-    session: Session, source_id: int, types: list[str]
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+    session: Session, source_id: int, contract: Contract, rows_hashed: bool
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """What this source said last, read in one pass over its records: the hash of each record
-    key's newest version, and the newest claim about each entity of `types` (those that rows
-    link to).
+    key's newest version; the newest claim about each entity that rows link to; and (if the
+    source's rows are hashed) per record id, the hash of its row and the id of its newest
+    record (KNOWN_ROWS and "id").
 
     A household's claim is made by its first member's row; when that member leaves, the next
     member's row makes the same claim under another record key. It is not new: the source
     already says exactly this about the household.
     """
-    rows = session.execute(
+    frame = read_frame(
+        session.connection(),
         select(
+            SourceRecord.id,
             SourceRecord.record_key,
             SourceRecord.record_hash,
             SourceRecord.entity_type,
             SourceRecord.entity_key,
+            SourceRecord.row_hash if rows_hashed else null(),
         )
         .where(SourceRecord.source_id == source_id)
-        .order_by(SourceRecord.id)
-    ).all()
-    frame = pl.DataFrame(
-        rows,
-        schema=dict.fromkeys(["record_key", "record_hash", *CLAIM[:2]], pl.String),
-        orient="row",
+        .order_by(SourceRecord.id),
+        {
+            "id": pl.Int64,
+            **dict.fromkeys(["record_key", "record_hash", *CLAIM[:2], "row_hash"], pl.String),
+        },
     )
     hashes = frame.select("record_key", "record_hash").unique("record_key", keep="last")
+    types = linked_types(contract)
     claims = (
         frame.filter(pl.col("entity_type").is_in(types) & pl.col("entity_key").is_not_null())
         .select(CLAIM)
         .unique(["entity_type", "entity_key"], keep="last")
     )
-    return hashes, claims
+    known_rows = pl.DataFrame(schema={**KNOWN_ROWS, "id": pl.Int64})
+    if rows_hashed:
+        known_rows = frame.select(record_ids(contract), "row_hash", "id").unique("rid", keep="last")
+    return hashes, claims, known_rows
+
+
+def _renew_row_hashes(
+    connection: Connection,
+    examined: pl.DataFrame,
+    known_rows: pl.DataFrame,
+    fresh: pl.DataFrame,
+    contract: Contract,
+) -> None:
+    """Give the newest stored record of each row cleaned again and found unchanged its row's
+    hash now, so the row is recognised unchanged next time: a row whose cells changed but
+    whose cleaned values did not (a phone's dashes), or one stored before rows were hashed.
+    A row that made new records has its hash on them already."""
+    stale = (
+        examined.join(known_rows, on="rid", suffix="_stored")
+        .filter(pl.col("row_hash").ne_missing(pl.col("row_hash_stored")))
+        .join(fresh.select(record_ids(contract)), on="rid", how="anti")
+    )
+    if stale.height == 0:
+        return
+    table = temp_table(
+        connection,
+        "_gw_row_hash",
+        {"id": "BIGINT PRIMARY KEY", "row_hash": "TEXT"},
+        stale.select("id", "row_hash").iter_rows(),
+    )
+    connection.exec_driver_sql(
+        f"UPDATE source_record SET row_hash = t.row_hash FROM {table} AS t"
+        " WHERE source_record.id = t.id"
+    )
 
 
 def _link_golden(
