@@ -10,8 +10,9 @@ quarantine, stage, build golden records, commit. Peak memory is that process's m
 The city is synthesised in a process of its own (bench/processes.py says why).
 
 Then the same file again (refused whole by its digest), and the source's next extract: the
-same rows less 0.5 %, a daily feed in which nothing changed, staged whole and compared with
-each record's newest stored version.
+same rows less 0.5 %, a daily feed in which nothing changed: for a source whose rows are hashed
+(the police register's are) every row is recognised as sent before and not cleaned again; for
+the others (health) every row is staged and its records compared with their newest versions.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def report(run: Measured) -> str:
 
 def next_extract(path: Path, every: int = 200) -> Path:
     """The source's next extract: every row but each `every`-th (people who left), none of them
-    changed, so the batch stages everything and writes almost nothing. Line-based formats only
+    changed, so the batch writes almost nothing. Line-based formats only
     (a CSV keeps its header; every extract this bench takes is CSV or JSON Lines)."""
     out = path.with_name(f"{path.stem}.next{path.suffix}")
     with path.open("rb") as rows, out.open("wb") as kept:

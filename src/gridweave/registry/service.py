@@ -13,7 +13,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridweave.core import clock
-from gridweave.core.bulk import insert_frame, key_table, reserve_ids, temp_table, upsert_frame
+from gridweave.core.bulk import (
+    insert_frame,
+    key_table,
+    read_frame,
+    reserve_ids,
+    temp_table,
+    upsert_frame,
+)
 from gridweave.core.crypto import Keyring, is_sealed
 from gridweave.core.database import keyring_of
 from gridweave.core.errors import NotFound
@@ -261,11 +268,10 @@ def phone_index(keyring: Keyring, entity: EntityType, sealed: pl.Series) -> pl.S
 
 def room_index(session: Session) -> pl.DataFrame:
     """room_key → room_code for every golden room with a parsed address."""
-    rows = session.execute(
-        select(Room.address_key, Room.room_code).where(Room.address_key.is_not(None))
-    ).all()
-    return pl.DataFrame(
-        rows, schema={"room_key": pl.String, "room_code": pl.String}, orient="row"
+    return read_frame(
+        session.connection(),
+        select(Room.address_key, Room.room_code).where(Room.address_key.is_not(None)),
+        {"room_key": pl.String, "room_code": pl.String},
     ).unique("room_key", keep="first")
 
 
