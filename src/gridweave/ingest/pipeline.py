@@ -293,9 +293,10 @@ def row_seed(contract_sha256: str, keyring: Keyring | None) -> int:
 
 @functools.cache
 def _staging_code() -> str:
-    """A digest of gridweave's source files and the versions of the libraries that clean."""
+    """A digest of gridweave's source files (installed or not) and the versions of the
+    libraries that clean."""
     digest = hashlib.sha256()
-    for name in ("gridweave", "polars", "opencc", "phonenumbers"):
+    for name in ("polars", "opencc", "phonenumbers"):
         digest.update(f"{name} {metadata.version(name)}\n".encode())
     package = Path(gridweave.__file__).parent
     for path in sorted(package.rglob("*.py")):
