@@ -409,7 +409,7 @@ def _renew_row_hashes(
 ) -> None:
     """Give the newest stored record of each row cleaned again and found unchanged its row's
     hash now, so the row is recognised unchanged next time: a row whose cells changed but
-    whose cleaned values did not (a phone's dashes), or one stored before rows were hashed.
+    whose cleaned values did not (a padded record id), or one stored before rows were hashed.
     A row that made new records has its hash on them already."""
     stale = (
         examined.join(known_rows, on="rid", suffix="_stored")
