@@ -22,16 +22,17 @@ COLUMNS = (
 
 def _frame(height: int) -> pl.DataFrame:
     pattern = {
-        "i": [1, None, -(2**62)],
-        "f": [1.5, None, -0.0],
-        "s": ["陈娜 Ayşe·阿依古丽", "", None],  # CJK, Latin, the middle dot; empty is not null
-        "j": ['{"name":"陈娜","n":1}', None, "[]"],  # JSON travels as text
-        "b": [True, False, None],
-        "n": [None, None, None],  # a column no row fills
-        "d": [date(1989, 9, 17), None, date(2000, 2, 29)],
-        "t": ["2026-11-21 22:19:43.357614", None, "1970-01-01 00:00:00.000000"],
+        "i": [1, None, -(2**62), 0],
+        "f": [1.5, None, -0.0, 0.1],
+        # CJK, Latin, the middle dot; empty is not null; what CSV and COPY's text format escape
+        "s": ["陈娜 Ayşe·阿依古丽", "", None, 'a,"b"\nc\\d\t\\N'],
+        "j": ['{"name":"陈娜","n":1}', None, "[]", '{"s":"\\"x\\""}'],  # JSON travels as text
+        "b": [True, False, None, True],
+        "n": [None, None, None, None],  # a column no row fills
+        "d": [date(1989, 9, 17), None, date(2000, 2, 29), date(1900, 1, 1)],
+        "t": ["2026-11-21 22:19:43.357614", None, "1970-01-01 00:00:00.000000", ""],
     }
-    repeats = -(-height // 3)
+    repeats = -(-height // 4)
     return pl.DataFrame({c: v * repeats for c, v in pattern.items()}).head(height)
 
 
