@@ -51,6 +51,19 @@ def ingest_police(
     return ingest_file(engine, path=write_csv(path, rows), source_name="police_test", **options)
 
 
+def police_loaded(engine: Engine, tmp_path: Path, n: int = 20) -> list[PoliceRow]:
+    """The police contract registered and a first extract of `n` residents ingested."""
+    register(engine, "police")
+    people = police_people(n)
+    ingest_police(engine, tmp_path / "a.csv", people)
+    return people
+
+
+def next_counts(report: BatchReport) -> tuple[int, int, int]:
+    """What a next extract did: rows exactly as sent before, new records, unchanged records."""
+    return report.rows_unchanged, report.records_new, report.records_unchanged
+
+
 def count(engine: Engine, model: type) -> int:
     with transaction(engine) as session:
         return session.scalar(select(func.count()).select_from(model)) or 0
@@ -96,14 +109,12 @@ def test_same_file_twice_changes_nothing(engine: Engine, tmp_path: Path) -> None
 
 
 def test_new_extract_stores_only_changed_records(engine: Engine, tmp_path: Path) -> None:
-    register(engine, "police")
-    people = police_people(20)
-    ingest_police(engine, tmp_path / "a.csv", people)
+    people = police_loaded(engine, tmp_path)
     people[0].phone = "13900000000"
     report = ingest_police(engine, tmp_path / "b.csv", people)
     # 19 rows sent again as they were are not cleaned again; the changed row's person record
     # is new, its household claim (the same as before) is not
-    assert (report.rows_unchanged, report.records_new, report.records_unchanged) == (19, 1, 1)
+    assert next_counts(report) == (19, 1, 1)
     assert count(engine, SourceRecord) == 28
     with transaction(engine) as session:
         found = find_golden(session, EntityType.person, people[0].cid)
@@ -113,14 +124,12 @@ def test_new_extract_stores_only_changed_records(engine: Engine, tmp_path: Path)
 def test_a_household_whose_first_member_left_is_not_claimed_anew(
     engine: Engine, tmp_path: Path
 ) -> None:
-    register(engine, "police")
-    people = police_people(20)
-    ingest_police(engine, tmp_path / "a.csv", people)
+    people = police_loaded(engine, tmp_path)
     # the row that claimed the first household is gone; the next member's row (cleaned again:
     # their phone changed) claims the same household
     people[1].phone = "13900000001"
     report = ingest_police(engine, tmp_path / "b.csv", people[1:])
-    assert (report.rows_unchanged, report.records_new, report.records_unchanged) == (18, 1, 1)
+    assert next_counts(report) == (18, 1, 1)
     assert list(report.golden) == ["person"]
     assert count(engine, SourceRecord) == 28
 
@@ -128,15 +137,13 @@ def test_a_household_whose_first_member_left_is_not_claimed_anew(
 def test_rows_sent_again_unchanged_are_recognised_not_cleaned(
     engine: Engine, tmp_path: Path
 ) -> None:
-    register(engine, "police")
-    people = police_people(20)
-    ingest_police(engine, tmp_path / "a.csv", people)
+    people = police_loaded(engine, tmp_path)
     before = snapshot(engine)
     # the same rows in a new file, in chunks that are all unchanged but one
     people[19].phone = "13900000019"
     report = ingest_police(engine, tmp_path / "b.csv", people, chunk_rows=5)
     assert (report.rows_read, report.rows_accepted, report.rows_quarantined) == (20, 20, 0)
-    assert (report.rows_unchanged, report.records_new, report.records_unchanged) == (19, 1, 1)
+    assert next_counts(report) == (19, 1, 1)
     after = snapshot(engine)
     assert len(after["source_record"]) == len(before["source_record"]) + 1
     assert after["person"] != before["person"]  # the new phone
@@ -147,9 +154,7 @@ def test_rows_sent_again_unchanged_are_recognised_not_cleaned(
 
 
 def test_a_new_contract_cleans_every_row_again(engine: Engine, tmp_path: Path) -> None:
-    register(engine, "police")
-    people = police_people(20)
-    ingest_police(engine, tmp_path / "a.csv", people)
+    people = police_loaded(engine, tmp_path)
     changed = tmp_path / "police.yaml"
     text = (CONTRACTS / "police.yaml").read_text(encoding="utf-8")
     changed.write_text(text.replace("title: ", "title: (v2) ", 1), encoding="utf-8")
@@ -158,7 +163,7 @@ def test_a_new_contract_cleans_every_row_again(engine: Engine, tmp_path: Path) -
     # the same rows in another order (the same file would be refused whole, by its digest)
     report = ingest_police(engine, tmp_path / "b.csv", people[::-1])
     # cleaned under the new contract, the rows make the same records: nothing stored
-    assert (report.rows_unchanged, report.records_new, report.records_unchanged) == (0, 0, 27)
+    assert next_counts(report) == (0, 0, 27)
     assert ingest_police(engine, tmp_path / "c.csv", people[1:] + people[:1]).rows_unchanged == 20
 
 
@@ -167,17 +172,15 @@ def test_rows_stored_before_row_hashes_are_recognised_from_the_next_extract(
 ) -> None:
     """Records written before rows were hashed (or a row whose cells changed but not its
     records: a padded record id) get the row's hash when it is next cleaned."""
-    register(engine, "police")
-    people = police_people(20)
-    ingest_police(engine, tmp_path / "a.csv", people)
+    people = police_loaded(engine, tmp_path)
     with transaction(engine) as session:
         session.execute(update(SourceRecord).values(row_hash=None))
     people[0].record = f" {people[0].record} "
     report = ingest_police(engine, tmp_path / "b.csv", people)
-    assert (report.rows_unchanged, report.records_new, report.records_unchanged) == (0, 0, 27)
+    assert next_counts(report) == (0, 0, 27)
     before = snapshot(engine)
     again = ingest_police(engine, tmp_path / "c.csv", people[::-1])
-    assert (again.rows_unchanged, again.records_new, again.records_unchanged) == (20, 0, 0)
+    assert next_counts(again) == (20, 0, 0)
     assert {k: v for k, v in snapshot(engine).items() if k != "batch"} == {
         k: v for k, v in before.items() if k != "batch"
     }
