@@ -1,14 +1,20 @@
-"""The embedded database file: a new one gets 16 KiB pages and WAL; an older one keeps working."""
+"""The embedded database file: a new one gets 16 KiB pages and WAL; an older one keeps working;
+a big batch alone on the file writes through a rollback journal, and through the WAL otherwise."""
 
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+import time
 from contextlib import closing
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
-from gridweave.core.database import PAGE_SIZE, make_engine, migrate
+from gridweave.core.database import PAGE_SIZE, bulk_transaction, make_engine, migrate
 
 
 def _pragmas(path: Path) -> tuple[int, str]:
@@ -46,3 +52,89 @@ def test_a_database_made_with_small_pages_keeps_them_and_its_data(tmp_path: Path
     finally:
         engine.dispose()
     assert _pragmas(path) == (4096, "wal")
+
+
+def _journal_and_sync(session: Session) -> tuple[str, int]:
+    journal = session.execute(text("PRAGMA journal_mode")).scalar_one()
+    return journal, session.execute(text("PRAGMA synchronous")).scalar_one()
+
+
+def test_a_batch_alone_on_the_file_writes_through_a_rollback_journal(tmp_path: Path) -> None:
+    path = tmp_path / "alone.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        migrate(engine)
+        with bulk_transaction(engine) as session:
+            assert _journal_and_sync(session) == ("truncate", 2)  # synchronous FULL
+            session.execute(text("CREATE TABLE loaded (v TEXT)"))
+            session.execute(text("INSERT INTO loaded VALUES ('kept')"))
+        with pytest.raises(RuntimeError), bulk_transaction(engine) as session:
+            session.execute(text("INSERT INTO loaded VALUES ('rolled back')"))
+            raise RuntimeError("the batch failed")
+        with engine.connect() as connection:  # the pool's connection is as make_engine left it
+            assert connection.execute(text("SELECT v FROM loaded")).scalars().all() == ["kept"]
+            assert connection.execute(text("PRAGMA synchronous")).scalar_one() == 1  # NORMAL
+    finally:
+        engine.dispose()
+    assert _pragmas(path) == (PAGE_SIZE, "wal")
+    assert not path.with_name(path.name + "-journal").exists()
+
+
+def test_a_batch_writes_through_the_wal_while_another_process_has_the_file_open(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "shared.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE loaded (v TEXT)"))
+    reader = subprocess.Popen(  # a web server, say: one read, then it keeps its connection
+        [sys.executable, "-c", _READER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout is not None and reader.stdin is not None
+        assert reader.stdout.readline().strip() == "0"
+        with bulk_transaction(engine) as session:
+            assert _journal_and_sync(session) == ("wal", 1)
+            session.execute(text("INSERT INTO loaded VALUES ('kept')"))
+            reader.stdin.write("\n")  # it reads on while the batch writes: the WAL's snapshot
+            reader.stdin.flush()
+            assert reader.stdout.readline().strip() == "0"
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == "1"
+    finally:
+        reader.kill()
+        reader.wait()
+        engine.dispose()
+
+
+def test_a_batch_writes_through_the_wal_while_this_process_has_another_connection_open(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "shared.sqlite"
+    engine = make_engine(f"sqlite:///{path}")  # its busy timeout: 30 s
+    migrate(engine)
+    with closing(sqlite3.connect(path)) as other:
+        other.execute("SELECT count(*) FROM alembic_version").fetchall()
+        started = time.monotonic()
+        try:
+            with bulk_transaction(engine) as session:
+                assert _journal_and_sync(session) == ("wal", 1)
+        finally:
+            engine.dispose()
+    assert time.monotonic() - started < 10  # not the busy timeout's wait
+
+
+# counts the rows loaded each time it reads a line, holding its connection open in between
+_READER = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], timeout=1)
+while True:
+    print(connection.execute("SELECT count(*) FROM loaded").fetchall()[0][0], flush=True)
+    if not sys.stdin.readline():
+        break
+"""

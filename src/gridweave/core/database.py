@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, exc
@@ -154,6 +155,46 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """A session whose work commits together at the end, or not at all."""
     with session_factory(engine)() as session, session.begin():
         yield session
+
+
+@contextmanager
+def bulk_transaction(engine: Engine) -> Iterator[Session]:
+    """`transaction` for a batch that writes a great deal (an extract of a million rows).
+
+    On an SQLite file that no other connection has open, the batch writes through a rollback
+    journal instead of the WAL: the pages it adds are written once, into the file, where the WAL
+    writes them twice (into the log, then again when the log is checkpointed into the file),
+    decision 0014. The journal keeps the batch atomic (the next connection rolls a killed
+    process's work back), and the file is in WAL mode again when the batch ends, however it
+    ends. SQLite itself refuses to leave WAL mode while another connection has the file open (a
+    web server's, say): the batch then writes through the WAL as every transaction does, and
+    its readers go on reading. A connection opened during the batch waits for it to commit.
+    """
+    with engine.connect() as connection:
+        raw = cast(sqlite3.Connection, connection.connection.driver_connection)
+        journal = "wal"
+        if is_sqlite(engine):
+            journal = _journal_mode(raw, "TRUNCATE")  # still "wal" if others have the file open
+        if journal != "wal":
+            raw.execute("PRAGMA synchronous=FULL")  # NORMAL is safe only with the WAL
+        try:
+            with Session(connection, expire_on_commit=False) as session, session.begin():
+                yield session
+        finally:
+            if journal != "wal":
+                if _journal_mode(raw, "WAL") == "wal":
+                    raw.execute("PRAGMA synchronous=NORMAL")
+                else:  # a connection opened during the batch is reading: not back to the pool
+                    connection.invalidate()  # as it is; each new one sets WAL (_sqlite_pragmas)
+
+
+def _journal_mode(raw: sqlite3.Connection, mode: str) -> str:
+    """Set the journal mode; return the mode in force after: the old one while another
+    connection has the file open (SQLite answers at once, without the busy timeout's wait)."""
+    try:
+        return str(raw.execute(f"PRAGMA journal_mode={mode}").fetchone()[0])
+    except sqlite3.OperationalError:  # "database is locked": another connection has it open
+        return str(raw.execute("PRAGMA journal_mode").fetchone()[0])
 
 
 def migrate(engine: Engine) -> None:

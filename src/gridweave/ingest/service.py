@@ -29,7 +29,7 @@ from gridweave.core.bulk import (
     timestamp_text,
 )
 from gridweave.core.crypto import Keyring
-from gridweave.core.database import keyring_of, transaction
+from gridweave.core.database import bulk_transaction, keyring_of, transaction
 from gridweave.core.errors import GridweaveError, NotFound
 from gridweave.ingest.contracts import Contract, load_contract, parse_contract
 from gridweave.ingest.models import Batch, QuarantinedRow, Source, SourceRecord
@@ -180,7 +180,7 @@ def ingest_file(
     started = clock.now()
     digest, size = file_digest(path) if path.is_file() else ("", 0)
     try:
-        with transaction(engine) as session:
+        with bulk_transaction(engine) as session:
             return _ingest(
                 session,
                 path,
