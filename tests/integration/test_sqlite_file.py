@@ -64,9 +64,10 @@ def test_a_batch_alone_on_the_file_writes_through_a_rollback_journal(tmp_path: P
     engine = make_engine(f"sqlite:///{path}")
     try:
         migrate(engine)
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE loaded (v TEXT)"))
         with bulk_transaction(engine) as session:
             assert _journal_and_sync(session) == ("truncate", 2)  # synchronous FULL
-            session.execute(text("CREATE TABLE loaded (v TEXT)"))
             session.execute(text("INSERT INTO loaded VALUES ('kept')"))
         with pytest.raises(RuntimeError), bulk_transaction(engine) as session:
             session.execute(text("INSERT INTO loaded VALUES ('rolled back')"))
