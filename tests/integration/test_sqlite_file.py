@@ -139,3 +139,19 @@ while True:
     if not sys.stdin.readline():
         break
 """
+
+
+def test_a_batch_in_an_in_memory_database_keeps_its_rows() -> None:
+    """No file, no WAL: the batch runs as any transaction, and the rows stay (a connection
+    dropped after the batch would take the whole database with it)."""
+    engine = make_engine("sqlite://")
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE loaded (v TEXT)"))
+        with bulk_transaction(engine) as session:
+            assert _journal_and_sync(session) == ("memory", 1)
+            session.execute(text("INSERT INTO loaded VALUES ('kept')"))
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT v FROM loaded")).scalars().all() == ["kept"]
+    finally:
+        engine.dispose()

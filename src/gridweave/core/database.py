@@ -170,18 +170,21 @@ def bulk_transaction(engine: Engine) -> Iterator[Session]:
     web server's, say): the batch then writes through the WAL as every transaction does, and
     its readers go on reading. A connection opened during the batch waits for it to commit.
     """
+    if not is_sqlite(engine):
+        with transaction(engine) as session:
+            yield session
+        return
     with engine.connect() as connection:
         raw = cast(sqlite3.Connection, connection.connection.driver_connection)
-        journal = "wal"
-        if is_sqlite(engine):
-            journal = _journal_mode(raw, "TRUNCATE")  # still "wal" if others have the file open
-        if journal != "wal":
+        # refused ("wal") while others have the file open; "memory" for a database in memory
+        journalled = _journal_mode(raw, "TRUNCATE") == "truncate"
+        if journalled:
             raw.execute("PRAGMA synchronous=FULL")  # NORMAL is safe only with the WAL
         try:
             with Session(connection, expire_on_commit=False) as session, session.begin():
                 yield session
         finally:
-            if journal != "wal":
+            if journalled:
                 if _journal_mode(raw, "WAL") == "wal":
                     raw.execute("PRAGMA synchronous=NORMAL")
                 else:  # a connection opened during the batch is reading: not back to the pool
