@@ -129,7 +129,8 @@ def test_broken_json_line_deep_in_a_large_file(
     loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Blocks before the broken one are kept as read; the line reader takes over from there."""
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 400)  # ~4 lines a block: the break is in block 10
+    monkeypatch.setattr(readers, "FIRST_BLOCK_BYTES", 400)  # ~4 lines a block:
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 400)  # the break is in block 10
     lines = [
         orjson.dumps(
             {

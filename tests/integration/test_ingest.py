@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import Engine, MetaData, func, select, update
 
 from gridweave.core.database import transaction
+from gridweave.ingest import readers
+from gridweave.ingest import service as ingest_service
 from gridweave.ingest.models import Batch, QuarantinedRow, SourceRecord
 from gridweave.ingest.service import (
     BatchReport,
@@ -96,6 +98,49 @@ def test_chunks_store_what_one_batch_would(engine: Engine, tmp_path: Path) -> No
     assert count(engine, SourceRecord) == 30 + 10  # each household's claim once
     with transaction(engine) as session:
         assert set(session.scalars(select(Household.sources))) == {1}
+
+
+def test_a_csv_read_in_blocks_keeps_every_row_and_line_number(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plain CSV is split a block of lines at a time, the first block small (writing starts
+    before a 32 MB block is split): rows across block ends keep their line numbers."""
+    monkeypatch.setattr(readers, "FIRST_BLOCK_BYTES", 300)  # ~3 lines
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 700)  # ~7 lines
+    register(engine, "police")
+    people = police_people(60)
+    rows = [p.cells() for p in people]
+    rows[40] = rows[40][:5]  # line 42: cut short, in a later block
+    path = write_csv(tmp_path / "police.csv", rows)
+    seen: list[int] = []
+    report = ingest_file(
+        engine,
+        path=path,
+        source_name="police_test",
+        progress=lambda done, size, rows: seen.append(done),
+    )
+    assert (report.rows_read, report.rows_accepted, report.rows_quarantined) == (60, 59, 1)
+    assert seen[0] <= len(path.read_bytes().split(b"\n")[0]) + 1 + 300  # the first block only
+    with transaction(engine) as session:
+        held = session.scalars(select(QuarantinedRow)).one()
+        assert held.line_number == 42 and "has 5 fields" in held.reasons[0]
+        query = select(SourceRecord.record_key, SourceRecord.line_number)
+        lines = {key: line for key, line in session.execute(query)}
+    assert lines["R0000059#person"] == 61 and lines["R0000002#person"] == 4
+
+
+def test_a_register_of_people_does_not_read_the_grid_polygons(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only buildings and city components are placed in grids: other extracts leave the area
+    tree's polygons unread (thousands of shapes, ~0.2 s a batch)."""
+
+    def unwanted(session: object) -> None:
+        raise AssertionError("the grid polygons were read")
+
+    monkeypatch.setattr(ingest_service, "grid_locator", unwanted)
+    people = police_loaded(engine, tmp_path)
+    assert count(engine, Person) == len(people)
 
 
 def test_same_file_twice_changes_nothing(engine: Engine, tmp_path: Path) -> None:

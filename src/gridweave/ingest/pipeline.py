@@ -309,8 +309,14 @@ def recognises_unchanged_rows(contract: Contract) -> bool:
     """Whether a row sent again unchanged stages exactly as it did: true unless staging looks
     something up in the base library, which may have changed since (golden rooms for
     addresses, the area tree for buildings' and components' grids)."""
+    return not matches_rooms(contract) and not places_in_grids(contract)
+
+
+def places_in_grids(contract: Contract) -> bool:
+    """Whether staging this contract's rows places entities in the area tree's grids (buildings
+    and city components: the batch reads the grids' polygons only then)."""
     placed = {EntityType.building, EntityType.city_component}
-    return not matches_rooms(contract) and not any(e.entity in placed for e in contract.entities)
+    return any(e.entity in placed for e in contract.entities)
 
 
 def linked_types(contract: Contract) -> list[str]:

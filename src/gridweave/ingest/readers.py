@@ -117,6 +117,15 @@ def _read_csv(path: Path, contract: Contract, chunk_rows: int) -> Iterator[Chunk
 
 
 BLOCK_BYTES = 32 << 20
+# the first block is small: no chunk can be staged, nor anything written, before its block is
+# read and split (a whole 32 MB block of a police register: ~0.5 s before the first write)
+FIRST_BLOCK_BYTES = 1 << 20
+
+
+def _block_sizes() -> Iterator[int]:
+    yield FIRST_BLOCK_BYTES
+    while True:
+        yield BLOCK_BYTES
 
 
 def _read_plain_csv(path: Path, contract: Contract, chunk_rows: int) -> Iterator[Chunk]:
@@ -147,9 +156,10 @@ def _read_plain_csv(path: Path, contract: Contract, chunk_rows: int) -> Iterator
         line_offset = 1  # lines consumed so far (the header)
         total = 0
         pending = b""
+        sizes = _block_sizes()
         with fh:
             while True:
-                block = fh.read(BLOCK_BYTES)
+                block = fh.read(next(sizes))
                 data = pending + block
                 if not block:
                     cut, pending = len(data), b""
@@ -351,8 +361,9 @@ def _read_jsonl_blocks(path: Path, contract: Contract, chunk_rows: int) -> Itera
         check_header(contract, list(first), str(path))
         fh.seek(0)
         start, line_offset, pending = 0, 0, b""
+        sizes = _block_sizes()
         while True:
-            block = fh.read(BLOCK_BYTES)
+            block = fh.read(next(sizes))
             data = pending + block
             cut = len(data) if not block else data.rfind(b"\n") + 1
             pending = data[cut:]

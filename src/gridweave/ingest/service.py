@@ -43,6 +43,7 @@ from gridweave.ingest.pipeline import (
     Staged,
     linked_types,
     matches_rooms,
+    places_in_grids,
     recognises_unchanged_rows,
     record_ids,
     row_seed,
@@ -232,12 +233,13 @@ def _ingest(
     dialect = connection.dialect.name
     keyring = keyring_of(session)
     rows_hashed = recognises_unchanged_rows(contract)
+    gridded = places_in_grids(contract)
     known, known_claims, known_rows = _latest(session, source.id, contract, rows_hashed)
     ctx = Context(
         extracted_at=batch.extracted_at,
         room_index=room_index(session) if matches_rooms(contract) else Context.no_rooms(),
-        locate_grid=grid_locator(session),
-        grid_codes=grid_codes(session),
+        locate_grid=grid_locator(session) if gridded else None,
+        grid_codes=grid_codes(session) if gridded else frozenset(),
         keyring=keyring,
         row_seed=row_seed(source.contract_sha256, keyring) if rows_hashed else None,
         known_rows=known_rows.select(list(KNOWN_ROWS)),
