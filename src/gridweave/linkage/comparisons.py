@@ -1,7 +1,9 @@
 """The comparisons Splink scores, fit for Chinese records and character-correct (pure).
 
-DuckDB's levenshtein, jaro_winkler and friends count UTF-8 bytes: 张伟 and 张玮 are three
-"edits" apart, one character to a reader. So Chinese text is only ever compared whole, as lists
+String distances on Chinese text differ by engine and version: DuckDB before 2.0 counted UTF-8
+bytes (张伟 and 张玮 three "edits" apart, one character to a reader), DuckDB 2.0 counts
+characters, and a distance of one character still misses a homophone typo. So Chinese text is
+only ever compared whole, as lists
 of whole strings (the one-character-deleted variants of a name) or through its ASCII pinyin;
 string distances run on ASCII columns only (pinyin, dates, phones, id numbers). `check_config`
 refuses a custom comparison that breaks this.
