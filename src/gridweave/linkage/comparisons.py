@@ -4,9 +4,8 @@ String distances on Chinese text differ by engine and version: DuckDB before 2.0
 bytes (张伟 and 张玮 three "edits" apart, one character to a reader), DuckDB 2.0 counts
 characters, and a distance of one character still misses a homophone typo. So Chinese text is
 only ever compared whole, as lists of whole strings (the one-character-deleted variants of a
-name) or through its ASCII pinyin;
-string distances run on ASCII columns only (pinyin, dates, phones, id numbers). `check_config`
-refuses a custom comparison that breaks this.
+name) or through its ASCII pinyin; string distances run on ASCII columns only (pinyin, dates,
+phones, id numbers). `check_config` refuses a custom comparison that breaks this.
 
 One definition serves every backend: the few functions whose names differ between DuckDB and
 Spark SQL are spelled by a `Dialect`; custom comparisons (DuckDB SQL) get the same renames.
