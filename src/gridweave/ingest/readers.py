@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import mmap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -123,9 +124,7 @@ FIRST_BLOCK_BYTES = 1 << 20
 
 
 def _block_sizes() -> Iterator[int]:
-    yield FIRST_BLOCK_BYTES
-    while True:
-        yield BLOCK_BYTES
+    return itertools.chain([FIRST_BLOCK_BYTES], itertools.repeat(BLOCK_BYTES))
 
 
 def _read_plain_csv(path: Path, contract: Contract, chunk_rows: int) -> Iterator[Chunk]:
