@@ -29,6 +29,7 @@ fmt: $(STAMP)
 
 bench: $(STAMP)           ## the performance figures (slow)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/chunks.py
 	$(BIN)/python bench/linkage.py
 
 clean:

@@ -65,8 +65,8 @@ class Context:
     keyring: Keyring | None = None  # encrypts ids and phones; None only in pure unit tests
     row_seed: int | None = None  # keys each row's hash; None: rows are not recognised unchanged
     known_rows: pl.DataFrame = field(  # record id → the row's hash when the source last sent it
-        default_factory=lambda: pl.DataFrame(schema=KNOWN_ROWS)
-    )
+        default_factory=lambda: keyed(pl.DataFrame(schema=KNOWN_ROWS), ["rid"])
+    )  # `keyed` on "rid"
 
     @staticmethod
     def no_rooms() -> pl.DataFrame:
@@ -81,40 +81,75 @@ class EarlierChunks:
     """What a batch's chunks staged so far held, for the next chunk to be checked against:
     each record id with the line it first appeared on (a record id that comes again waits in
     quarantine), and the keyed claims about entities that rows link to (every member's row of
-    a hukou register claims the household: an identical claim is stored once)."""
+    a hukou register claims the household: an identical claim is stored once). Both are
+    `keyed`, so a chunk's cost does not grow with the chunks before it."""
 
     record_lines: pl.DataFrame = field(
-        default_factory=lambda: pl.DataFrame(schema={"rid": pl.String, "first": pl.Int64})
+        default_factory=lambda: keyed(
+            pl.DataFrame(schema={"rid": pl.String, "first": pl.Int64}), ["rid"]
+        )
     )
     claims: pl.DataFrame = field(
-        default_factory=lambda: pl.DataFrame(schema=dict.fromkeys(CLAIM, pl.String))
+        default_factory=lambda: keyed(pl.DataFrame(schema=dict.fromkeys(CLAIM, pl.String)), CLAIM)
     )
 
     def first_lines(self, rids: pl.Series, lines: pl.Series) -> pl.Series:
         """Per row, the line where its record id first appeared, if not on this row; and
         remember this chunk's new ids."""
-        here = pl.DataFrame({"rid": rids, "line": lines})
+        here = pl.DataFrame({"rid": rids, "line": lines}).with_row_index("i")
+        before = found_in(here, ["rid"], self.record_lines).select("i", "first")
+        here = here.join(before, on="i", how="left", maintain_order="left")
         news = (
-            here.drop_nulls("rid")
+            here.filter(pl.col("first").is_null())
+            .drop_nulls("rid")
             .group_by("rid")
             .agg(pl.col("line").min().alias("first"))
-            .join(self.record_lines, on="rid", how="anti")
         )
-        self.record_lines = pl.concat([self.record_lines, news])
-        found = here.join(self.record_lines, on="rid", how="left", maintain_order="left")
-        return found.select(pl.when(pl.col("first") != pl.col("line")).then("first")).to_series()
+        self.record_lines = pl.concat([self.record_lines, keyed(news, ["rid"])])
+        first = pl.coalesce("first", pl.col("line").min().over("rid"))
+        return here.select(
+            pl.when(pl.col("rid").is_not_null() & (first != pl.col("line"))).then(first)
+        ).to_series()
 
     def first_claims(self, records: pl.DataFrame, linked: list[str]) -> pl.DataFrame:
         """The records (in line order) less each keyed claim made before in this chunk, or in
         an earlier one if about an entity of a type in `linked`; and remember those. (A row's
         own entity is claimed again only by a row repeating it: not worth ~70 MB a million.)"""
-        keyed = pl.col("entity_key").is_not_null()
-        records = records.filter(~keyed | pl.struct(CLAIM).is_first_distinct()).join(
-            self.claims, on=CLAIM, how="anti", maintain_order="left"
+        keyed_claim = pl.col("entity_key").is_not_null()
+        records = not_found_in(
+            records.filter(~keyed_claim | pl.struct(CLAIM).is_first_distinct()), CLAIM, self.claims
         )
-        shared = records.filter(keyed & pl.col("entity_type").is_in(linked)).select(CLAIM)
-        self.claims = pl.concat([self.claims, shared])
+        shared = records.filter(keyed_claim & pl.col("entity_type").is_in(linked)).select(CLAIM)
+        self.claims = pl.concat([self.claims, keyed(shared, CLAIM)])
         return records
+
+
+def keyed(frame: pl.DataFrame, on: list[str]) -> pl.DataFrame:
+    """`frame` with "key", a 64-bit hash of its `on` values, for `found_in` to look rows up by.
+
+    A join on strings builds a hash table of the strings on its right every time; the frames
+    a batch looks each chunk up in (what the source sent before, what earlier chunks held) hold
+    millions, so each is keyed once and each chunk joins on the integers. Keys are only
+    compared within one process: polars' hash may change between its versions."""
+    key = pl.struct(on).hash() if len(on) > 1 else pl.col(on[0]).hash()
+    return frame.with_columns(key.alias("key"))
+
+
+def found_in(frame: pl.DataFrame, on: list[str], seen: pl.DataFrame) -> pl.DataFrame:
+    """The rows of `frame` whose `on` values are a row of `seen` (made by `keyed`), with the
+    other columns of `seen` (suffixed "_seen" where `frame` has them too): an inner join on
+    `on`. Joined on the key, then compared value by value, so two values with one hash are
+    never taken for one another. A row with a null in `on` is never found."""
+    found = keyed(frame.drop_nulls(on), on).join(seen, on="key", suffix="_seen")
+    found = found.filter(*(pl.col(c) == pl.col(f"{c}_seen") for c in on))
+    return found.drop("key", *(f"{c}_seen" for c in on))
+
+
+def not_found_in(frame: pl.DataFrame, on: list[str], seen: pl.DataFrame) -> pl.DataFrame:
+    """`frame`, in its order, less the rows `found_in` `seen`: an anti join on `on`."""
+    indexed = frame.with_row_index("_row")
+    found = found_in(indexed.select("_row", *on), on, seen.select("key", *on))["_row"]
+    return indexed.filter(~pl.col("_row").is_in(found.implode())).drop("_row")
 
 
 @dataclass
@@ -394,9 +429,9 @@ def stage_chunk(
     rows_unchanged = 0
     if ctx.row_seed is not None:
         row_hash = row_hashes(frame, contract, ctx.row_seed)
-        known = pl.DataFrame({"rid": record_id}).join(
-            ctx.known_rows, on="rid", how="left", maintain_order="left"
-        )["row_hash"]
+        here = pl.DataFrame({"rid": record_id}).with_row_index("i")
+        sent = found_in(here, ["rid"], ctx.known_rows).select("i", "row_hash")
+        known = here.join(sent, on="i", how="left", maintain_order="left")["row_hash"]
         again = ((known == row_hash) & firsts.is_null()).fill_null(False)
         rows_unchanged = int(again.sum())
         if rows_unchanged:

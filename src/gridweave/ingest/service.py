@@ -41,8 +41,11 @@ from gridweave.ingest.pipeline import (
     Context,
     EarlierChunks,
     Staged,
+    found_in,
+    keyed,
     linked_types,
     matches_rooms,
+    not_found_in,
     places_in_grids,
     recognises_unchanged_rows,
     record_ids,
@@ -242,7 +245,7 @@ def _ingest(
         grid_codes=grid_codes(session) if gridded else frozenset(),
         keyring=keyring,
         row_seed=row_seed(source.contract_sha256, keyring) if rows_hashed else None,
-        known_rows=known_rows.select(list(KNOWN_ROWS)),
+        known_rows=known_rows.select(*KNOWN_ROWS, "key"),
     )
     priorities = source_priorities(session)
     report = BatchReport(source.name, str(path), batch.id, "completed")
@@ -250,9 +253,8 @@ def _ingest(
     with _gc_paused():
         for chunk, staged in _staged_ahead(read_extract(path, contract, chunk_rows), contract, ctx):
             records = staged.records
-            fresh = records.join(known, on=["record_key", "record_hash"], how="anti").join(
-                known_claims, on=CLAIM, how="anti"
-            )
+            fresh = not_found_in(records, ["record_key", "record_hash"], known)
+            fresh = not_found_in(fresh, CLAIM, known_claims)
             report.records_unchanged += records.height - fresh.height
             report.records_new += fresh.height
             report.records_flagged += int(fresh["flags"].is_not_null().sum())
@@ -366,7 +368,7 @@ def _latest(
     """What this source said last, read in one pass over its records: the hash of each record
     key's newest version; the newest claim about each entity that rows link to; and (if the
     source's rows are hashed) per record id, the hash of its row and the id of its newest
-    record (KNOWN_ROWS and "id").
+    record (KNOWN_ROWS and "id"). Each is `keyed`, for every chunk to be looked up in.
 
     A household's claim is made by its first member's row; when that member leaves, the next
     member's row makes the same claim under another record key. It is not new: the source
@@ -399,7 +401,11 @@ def _latest(
     known_rows = pl.DataFrame(schema={**KNOWN_ROWS, "id": pl.Int64})
     if rows_hashed:
         known_rows = frame.select(record_ids(contract), "row_hash", "id").unique("rid", keep="last")
-    return hashes, claims, known_rows
+    return (
+        keyed(hashes, ["record_key", "record_hash"]),
+        keyed(claims, CLAIM),
+        keyed(known_rows, ["rid"]),
+    )
 
 
 def _renew_row_hashes(
@@ -414,7 +420,7 @@ def _renew_row_hashes(
     whose cleaned values did not (a padded record id), or one stored before rows were hashed.
     A row that made new records has its hash on them already."""
     stale = (
-        examined.join(known_rows, on="rid", suffix="_stored")
+        found_in(examined, ["rid"], known_rows.rename({"row_hash": "row_hash_stored"}))
         .filter(pl.col("row_hash").ne_missing(pl.col("row_hash_stored")))
         .join(fresh.select(record_ids(contract)), on="rid", how="anti")
     )
@@ -440,10 +446,10 @@ def _link_golden(
 ) -> pl.DataFrame:
     """Refresh the golden records these new source records speak of; set their golden_id."""
     fresh = fresh.with_columns(pl.lit(None, pl.Int64).alias("golden_id"))
-    keyed = fresh.filter(pl.col("entity_key").is_not_null())
-    for entity_type in keyed["entity_type"].unique(maintain_order=True).to_list():
+    with_keys = fresh.filter(pl.col("entity_key").is_not_null())
+    for entity_type in with_keys["entity_type"].unique(maintain_order=True).to_list():
         entity = EntityType(entity_type)
-        mine = keyed.filter(pl.col("entity_type") == entity_type)
+        mine = with_keys.filter(pl.col("entity_type") == entity_type)
         values = [c for c in mine.columns if c.startswith(VALUE)]
         claims = mine.select(
             "id",
