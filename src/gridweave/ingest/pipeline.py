@@ -65,8 +65,8 @@ class Context:
     keyring: Keyring | None = None  # encrypts ids and phones; None only in pure unit tests
     row_seed: int | None = None  # keys each row's hash; None: rows are not recognised unchanged
     known_rows: pl.DataFrame = field(  # record id → the row's hash when the source last sent it
-        default_factory=lambda: keyed(pl.DataFrame(schema=KNOWN_ROWS), ["rid"])
-    )  # `keyed` on "rid"
+        default_factory=lambda: keyed(pl.DataFrame(schema=KNOWN_ROWS), ["rid"])  # looked up by rid
+    )
 
     @staticmethod
     def no_rooms() -> pl.DataFrame:
