@@ -96,19 +96,15 @@ class EarlierChunks:
     def first_lines(self, rids: pl.Series, lines: pl.Series) -> pl.Series:
         """Per row, the line where its record id first appeared, if not on this row; and
         remember this chunk's new ids."""
-        here = pl.DataFrame({"rid": rids, "line": lines}).with_row_index("i")
-        before = found_in(here, ["rid"], self.record_lines).select("i", "first")
-        here = here.join(before, on="i", how="left", maintain_order="left")
-        news = (
-            here.filter(pl.col("first").is_null())
-            .drop_nulls("rid")
-            .group_by("rid")
-            .agg(pl.col("line").min().alias("first"))
+        here = with_found(pl.DataFrame({"rid": rids, "line": lines}), ["rid"], self.record_lines)
+        here = here.with_columns(
+            new=pl.col("first").is_null() & pl.col("rid").is_not_null(),
+            first=pl.coalesce("first", pl.col("line").min().over("rid")),
         )
+        news = here.filter("new").unique("rid").select("rid", "first")
         self.record_lines = pl.concat([self.record_lines, keyed(news, ["rid"])])
-        first = pl.coalesce("first", pl.col("line").min().over("rid"))
         return here.select(
-            pl.when(pl.col("rid").is_not_null() & (first != pl.col("line"))).then(first)
+            pl.when(pl.col("rid").is_not_null() & (pl.col("first") != pl.col("line"))).then("first")
         ).to_series()
 
     def first_claims(self, records: pl.DataFrame, linked: list[str]) -> pl.DataFrame:
@@ -143,6 +139,14 @@ def found_in(frame: pl.DataFrame, on: list[str], seen: pl.DataFrame) -> pl.DataF
     found = keyed(frame.drop_nulls(on), on).join(seen, on="key", suffix="_seen")
     found = found.filter(*(pl.col(c) == pl.col(f"{c}_seen") for c in on))
     return found.drop("key", *(f"{c}_seen" for c in on))
+
+
+def with_found(frame: pl.DataFrame, on: list[str], seen: pl.DataFrame) -> pl.DataFrame:
+    """`frame`, in its order, with the other columns of `seen` where its `on` values are
+    `found_in` it (null elsewhere): a left join on `on`."""
+    indexed = frame.with_row_index("_row")
+    found = found_in(indexed.select("_row", *on), on, seen).drop(on)
+    return indexed.join(found, on="_row", how="left", maintain_order="left").drop("_row")
 
 
 def not_found_in(frame: pl.DataFrame, on: list[str], seen: pl.DataFrame) -> pl.DataFrame:
@@ -429,9 +433,7 @@ def stage_chunk(
     rows_unchanged = 0
     if ctx.row_seed is not None:
         row_hash = row_hashes(frame, contract, ctx.row_seed)
-        here = pl.DataFrame({"rid": record_id}).with_row_index("i")
-        sent = found_in(here, ["rid"], ctx.known_rows).select("i", "row_hash")
-        known = here.join(sent, on="i", how="left", maintain_order="left")["row_hash"]
+        known = with_found(pl.DataFrame({"rid": record_id}), ["rid"], ctx.known_rows)["row_hash"]
         again = ((known == row_hash) & firsts.is_null()).fill_null(False)
         rows_unchanged = int(again.sum())
         if rows_unchanged:
