@@ -65,7 +65,7 @@ def test_rotation_moves_every_value_to_the_new_key(
 ) -> None:
     people = _city(engine, tmp_path)
     old = keyring_for_tests()
-    before = keys.status(engine)
+    before = keys.status(engine).values
     assert before["person"][old.active] == 22  # 11 people kept (one quarantined): id and phone
     assert before["source_record"][old.active] > 0 and before["person_feature"][old.active] > 0
     assert before["quarantined_row"] == {old.active: 1}
@@ -79,13 +79,13 @@ def test_rotation_moves_every_value_to_the_new_key(
                 raise RuntimeError("stop")
 
             keys.rotate(rotated, batch=3, progress=stop)
-        half = keys.status(rotated)["person"]
+        half = keys.status(rotated).values["person"]
         assert half["k2"] > 0 and half[old.active] > 0  # both readable meanwhile
         _check_reads(rotated, people)
 
         done = keys.rotate(rotated, batch=3)
         assert done["person"] > 0 and done["source_record"] > 0
-        after = keys.status(rotated)
+        after = keys.status(rotated).values
         assert all(set(seen) <= {"k2"} for seen in after.values()), after
         assert keys.rotate(rotated)["person"] == 0  # nothing left to do
     finally:
@@ -151,9 +151,9 @@ def test_clear_values_of_an_older_database_get_encrypted(engine: Engine, tmp_pat
             text("UPDATE person SET phone = :p WHERE id = (SELECT min(id) FROM person)"),
             {"p": people[0].phone},
         )
-    assert keys.status(engine)["person"]["(clear)"] == 1
+    assert keys.status(engine).values["person"]["(clear)"] == 1
     keys.rotate(engine)
-    assert "(clear)" not in keys.status(engine)["person"]
+    assert "(clear)" not in keys.status(engine).values["person"]
     _check_reads(engine, people)
 
 
@@ -241,7 +241,7 @@ def test_a_database_from_before_0008_is_upgraded_then_encrypted(database_url: st
                 {"c": cid, "p": phone, "t": "2026-01-01 00:00:00.000000"},
             )
         database.migrate(engine)
-        assert keys.status(engine)["person"] == {"(clear)": 2}
+        assert keys.status(engine).values["person"] == {"(clear)": 2}
         assert keys.rotate(engine)["person"] == 1
         with transaction(engine) as session:
             person = find_golden(session, P, cid)
@@ -300,8 +300,12 @@ def test_keys_that_are_not_the_databases_are_refused_before_anything_is_written(
     )
     assert str(elsewhere.resolve() / "encryption-keys.json") in refusal(dev)
     assert counts() == before
-    # `keys status` still answers: it is how one finds out which keys the data is under
-    assert run("keys", "status", GRIDWEAVE_BLIND_INDEX_KEY=other).exit_code == 0
+    # `keys status` still answers (it is how one finds out which keys the data is under), and
+    # says what does not fit
+    answer = run("keys", "status", GRIDWEAVE_BLIND_INDEX_KEY=other)
+    assert answer.exit_code == 1, answer.output
+    assert f"{old.active} (active)" in answer.output
+    assert "blind-index key is not the one" in answer.output.replace("\n", " ")
     # the API refuses to start on them too
     from gridweave.api import create_app
     from gridweave.core.settings import load_settings
@@ -312,3 +316,58 @@ def test_keys_that_are_not_the_databases_are_refused_before_anything_is_written(
     done = run(*ingest)
     assert done.exit_code == 0, done.output
     assert counts()[0] == before[0] + 4  # three not seen before, one quarantined before
+
+
+def test_status_tries_each_key_on_what_it_protects(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    """Counting key-id labels is not enough: a key id can be configured with another key's
+    bytes. `keys status` opens one value of each table and key id with the configured key."""
+    _city(engine, tmp_path)
+    old = keyring_for_tests()
+    fitting = keys.status(engine)
+    assert fitting.fits and fitting.unopened == {} and fitting.blind_index is None
+
+    # the same key id, another key under it (and a second key, active, that opens nothing yet)
+    impostor = _keyring(old, active="k2", k2=os.urandom(32), **{old.active: os.urandom(32)})
+    wrong = make_engine(database_url, keyring=impostor)
+    try:
+        found = keys.status(wrong)
+        assert found.values["person"][old.active] == 22  # the labels still count as before
+        assert found.unopened["person", old.active] == (
+            f"the key configured as {old.active!r} is not the one they were encrypted with"
+        )
+        assert {table for table, _ in found.unopened} == {
+            table for table, seen in found.values.items() if seen
+        }  # every table holding values under it
+        assert not found.fits
+    finally:
+        wrong.dispose()
+
+    # a key id no longer configured at all
+    without = make_engine(
+        database_url, keyring=_keyring(old, active="k2", drop=(old.active,), k2=os.urandom(32))
+    )
+    try:
+        found = keys.status(without)
+        assert found.unopened["source_record", old.active] == f"no key {old.active!r} is configured"
+    finally:
+        without.dispose()
+
+    runner = CliRunner()
+    result = runner.invoke(
+        cli_app,
+        ["--database-url", database_url, "keys", "status"],
+        env={
+            "COLUMNS": "200",
+            "GRIDWEAVE_ENCRYPTION_KEYS": json.dumps(
+                {old.active: base64.b64encode(os.urandom(32)).decode()}
+            ),
+        },
+    )
+    assert result.exit_code == 1, result.output
+    assert "is not the one they were encrypted with" in result.output
+    assert "some stored values do not open" in result.output
+    fine = runner.invoke(cli_app, ["--database-url", database_url, "keys", "status"])
+    assert fine.exit_code == 0, fine.output
+    assert "opens with the configured key" in fine.output

@@ -1,5 +1,6 @@
 """Key rotation: every stored citizen id and phone re-encrypted under the active key, blind
-indexes recomputed under the blind-index key, and how many values each key still protects.
+indexes recomputed under the blind-index key, and how many values each key still protects
+(and whether the key configured under each id opens them).
 
 Rotation goes through each table by primary key in batches, each batch its own transaction:
 stopped half-way it has lost nothing (values are under the old key or the new one, and the
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -32,10 +33,26 @@ CLEAR = "(clear)"  # how status counts a value not yet encrypted
 REINDEXED = "(reindexed)"  # how rotate counts a blind index recomputed
 Progress = Callable[[str, int], None]  # table, rows rewritten so far
 
+
+class Seen(Counter[str]):
+    """How many stored values each key id protects (CLEAR: not encrypted), and the first value
+    seen under each key id with its field, to try the key configured under that id on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.samples: dict[str, tuple[str, str]] = {}
+
+    def sealed(self, token: str, field: str) -> str:
+        key_id = key_id_of(token)
+        self[key_id] += 1
+        self.samples.setdefault(key_id, (token, field))
+        return key_id
+
+
 # A row handler returns the columns to write (or None: nothing to change). `seen` counts the
 # key id of every stored value, for status.
 Row = dict[str, Any]
-Handler = Callable[[Keyring, Row, Counter[str]], Row | None]
+Handler = Callable[[Keyring, Row, Seen], Row | None]
 
 
 @dataclass(frozen=True)
@@ -46,14 +63,12 @@ class Place:
     handle: Handler
 
 
-def _renew(keyring: Keyring, value: Any, field: str, seen: Counter[str]) -> Any:
+def _renew(keyring: Keyring, value: Any, field: str, seen: Seen) -> Any:
     """`value` under the active key (None when it already is or is empty)."""
     if value is None or value == "":
         return None
     if is_sealed(value):
-        key_id = key_id_of(value)
-        seen[key_id] += 1
-        if key_id == keyring.active:
+        if seen.sealed(value, field) == keyring.active:
             return None
         return keyring.encrypt(keyring.decrypt(value, field), field)
     seen[CLEAR] += 1
@@ -69,7 +84,7 @@ def _clear(keyring: Keyring, value: Any, field: str) -> str | None:
 def _golden(entity: EntityType, blind: dict[str, str]) -> Handler:
     """A golden table's encrypted columns; `blind`: column → its blind-index column."""
 
-    def handle(keyring: Keyring, row: dict[str, Any], seen: Counter[str]) -> dict[str, Any] | None:
+    def handle(keyring: Keyring, row: dict[str, Any], seen: Seen) -> dict[str, Any] | None:
         out: dict[str, Any] = {}
         for name in encrypted_attributes(entity):
             renewed = _renew(keyring, row[name], field_name(entity, name), seen)
@@ -86,7 +101,7 @@ def _golden(entity: EntityType, blind: dict[str, str]) -> Handler:
     return handle
 
 
-def _feature(keyring: Keyring, row: dict[str, Any], seen: Counter[str]) -> dict[str, Any] | None:
+def _feature(keyring: Keyring, row: dict[str, Any], seen: Seen) -> dict[str, Any] | None:
     out = {}
     for column, attr in (
         ("citizen_id", "citizen_id"),
@@ -100,7 +115,7 @@ def _feature(keyring: Keyring, row: dict[str, Any], seen: Counter[str]) -> dict[
 
 
 def _json_values(
-    keyring: Keyring, entity: str, values: dict[str, Any] | None, seen: Counter[str]
+    keyring: Keyring, entity: str, values: dict[str, Any] | None, seen: Seen
 ) -> dict[str, Any] | None:
     if not values:
         return None
@@ -112,9 +127,7 @@ def _json_values(
     return changed if changed != values else None
 
 
-def _source_record(
-    keyring: Keyring, row: dict[str, Any], seen: Counter[str]
-) -> dict[str, Any] | None:
+def _source_record(keyring: Keyring, row: dict[str, Any], seen: Seen) -> dict[str, Any] | None:
     entity = row["entity_type"]
     out: dict[str, Any] = {}
     for column in ("values", "raw"):
@@ -134,9 +147,7 @@ def _source_record(
 QUARANTINE_FIELD = "quarantined_row.row"
 
 
-def _quarantined(
-    keyring: Keyring, row: dict[str, Any], seen: Counter[str]
-) -> dict[str, Any] | None:
+def _quarantined(keyring: Keyring, row: dict[str, Any], seen: Seen) -> dict[str, Any] | None:
     value = row["row"]
     if isinstance(value, dict | list):  # stored whole and clear before 0008
         value = orjson.dumps(value).decode()
@@ -144,7 +155,7 @@ def _quarantined(
     return None if renewed is None else {"row": renewed}
 
 
-def _correction(keyring: Keyring, row: dict[str, Any], seen: Counter[str]) -> dict[str, Any] | None:
+def _correction(keyring: Keyring, row: dict[str, Any], seen: Seen) -> dict[str, Any] | None:
     if row["attribute"] not in encrypted_attributes(PERSON):
         return None
     field = "correction_request." + field_name(PERSON, row["attribute"])
@@ -208,7 +219,7 @@ def rotate(
     and bring every blind index up to the blind-index key. Returns rows rewritten per table."""
     keyring = keyring_of(engine)
     rewritten: dict[str, int] = {}
-    seen: Counter[str] = Counter()
+    seen = Seen()
     for place in PLACES:
         done, last = 0, None
         while True:
@@ -236,12 +247,29 @@ def rotate(
     return rewritten
 
 
-def status(engine: Engine, *, batch: int = 5000) -> dict[str, Counter[str]]:
-    """table → how many stored values each key id protects (CLEAR: not encrypted)."""
-    counting = _Counting(keyring_of(engine))
-    out: dict[str, Counter[str]] = {}
+@dataclass
+class KeyStatus:
+    values: dict[str, Counter[str]]  # table → key id → how many stored values it protects
+    # (table, key id) → why the keyring does not open that table's values under that key id
+    unopened: dict[tuple[str, str], str] = field(default_factory=dict)
+    blind_index: str | None = None  # why the blind-index key does not fit, if it does not
+
+    @property
+    def fits(self) -> bool:
+        return not self.unopened and self.blind_index is None
+
+
+def status(engine: Engine, *, batch: int = 5000) -> KeyStatus:
+    """How many stored values each key id protects, per table (CLEAR: not encrypted), and
+    whether the keys configured fit them: one value of each table and key id is opened with
+    the key configured under that id (a key id can be configured with another key's bytes,
+    and counting labels would not show it), and the blind index of the newest stored citizen
+    id is recomputed with the blind-index key."""
+    keyring = keyring_of(engine)
+    counting = _Counting(keyring)
+    result = KeyStatus(values={})
     for place in PLACES:
-        seen: Counter[str] = Counter()
+        seen = Seen()
         last = None
         with transaction(engine) as session:
             while rows := _read(session, place, last, batch):
@@ -249,8 +277,23 @@ def status(engine: Engine, *, batch: int = 5000) -> dict[str, Counter[str]]:
                     place.handle(counting, row, seen)
                 last = rows[-1][place.key]
         seen.pop(REINDEXED, None)
-        out[place.table] = seen
-    return out
+        result.values[place.table] = seen
+        for key_id, (token, field_name_) in seen.samples.items():
+            problem = _unopened(keyring, key_id, token, field_name_)
+            if problem is not None:
+                result.unopened[place.table, key_id] = problem
+    result.blind_index = _blind_index_misfit(keyring, _newest_sealed_id(engine))
+    return result
+
+
+def _unopened(keyring: Keyring, key_id: str, token: str, field_name_: str) -> str | None:
+    if key_id not in keyring.keys:
+        return f"no key {key_id!r} is configured"
+    try:
+        keyring.decrypt(token, field_name_)
+    except CryptoError:
+        return f"the key configured as {key_id!r} is not the one they were encrypted with"
+    return None
 
 
 class _Counting(Keyring):
@@ -269,6 +312,36 @@ class _Counting(Keyring):
         return token
 
 
+def _newest_sealed_id(engine: Engine) -> Any:
+    """The newest golden person's encrypted citizen id and its blind index (None: no such)."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(Person.citizen_id, Person.citizen_id_bidx)
+            .where(Person.citizen_id.is_not(None), Person.citizen_id_bidx.is_not(None))
+            .order_by(Person.id.desc())
+            .limit(1)
+        ).first()
+    return row if row is not None and is_sealed(row.citizen_id) else None
+
+
+def _blind_index_misfit(keyring: Keyring, row: Any) -> str | None:
+    """Why the blind-index key is not the one the stored indexes were made with, judged by
+    `row` (`_newest_sealed_id`). None: it is, or nothing tells (no such row, or the keyring
+    cannot open its id)."""
+    if row is None:
+        return None
+    try:
+        clear = keyring.decrypt(row.citizen_id, field_name(PERSON, "citizen_id"))
+    except CryptoError:
+        return None
+    if keyring.blind(clear, "citizen_id") == row.citizen_id_bidx:
+        return None
+    return (
+        "the blind-index key is not the one this database's look-up indexes were made with:"
+        " ids would no longer find their people"
+    )
+
+
 def verify_keyring(engine: Engine, *, keys_from: str) -> None:
     """Refuse keys that are not this database's, before anything is read or written with them.
 
@@ -280,27 +353,21 @@ def verify_keyring(engine: Engine, *, keys_from: str) -> None:
     Costs one read of the person table from its newest row back to the first with an id.
     """
     keyring = keyring_of(engine)
-    with engine.connect() as connection:
-        row = connection.execute(
-            select(Person.citizen_id, Person.citizen_id_bidx)
-            .where(Person.citizen_id.is_not(None), Person.citizen_id_bidx.is_not(None))
-            .order_by(Person.id.desc())
-            .limit(1)
-        ).first()
-    if row is None or not is_sealed(row.citizen_id):
+    row = _newest_sealed_id(engine)
+    if row is None:
         return  # nothing to check against yet, or stored before encryption (rotate seals it)
     where = f"the keys came from {keys_from}"
     try:
-        clear = keyring.decrypt(row.citizen_id, field_name(PERSON, "citizen_id"))
+        keyring.decrypt(row.citizen_id, field_name(PERSON, "citizen_id"))
     except CryptoError as exc:
         raise CryptoError(
             f"these encryption keys do not open this database's citizen ids ({exc.message})",
             hint=f"{where}; use the keys this database was encrypted with",
         ) from None
-    if keyring.blind(clear, "citizen_id") != row.citizen_id_bidx:
+    misfit = _blind_index_misfit(keyring, row)
+    if misfit is not None:
         raise CryptoError(
-            "this blind-index key is not the one this database's look-up indexes were made with:"
-            " ids would no longer find their people",
+            misfit,
             hint=f"{where}; after changing GRIDWEAVE_BLIND_INDEX_KEY on purpose, run"
             " `gridweave keys rotate` at once (it recomputes them)",
         )

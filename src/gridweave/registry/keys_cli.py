@@ -47,14 +47,36 @@ def rotate(
 
 @keys_app.command("status")
 def status(ctx: typer.Context) -> None:
-    """How many stored values each key id protects, per table ((clear): not yet encrypted)."""
+    """How many stored values each key id protects, per table ((clear): not yet encrypted), and
+    whether the configured keys open them; exit 1 if some do not."""
     rt: Runtime = ctx.obj
     rt.verify_keys = False  # status is how one finds out which keys the data is under
-    counts = keys.status(rt.engine)
+    found = keys.status(rt.engine)
     active = rt.settings.keyring().active
-    table = Table("table", "key id", "values")
-    for name, seen in counts.items():
+    table = Table("table", "key id", "values", "opens with the configured key")
+    for name, seen in found.values.items():
         for key_id, n in sorted(seen.items()):
             mark = " (active)" if key_id == active else ""
-            table.add_row(name, key_id + mark, f"{n:,}")
+            problem = found.unopened.get((name, key_id))
+            opens = (
+                "-"
+                if key_id == keys.CLEAR
+                else "yes"
+                if problem is None
+                else f"[red]no[/]: {problem}"
+            )
+            table.add_row(name, key_id + mark, f"{n:,}", opens)
     rt.console.print(table)
+    if found.unopened:
+        rt.console.print(
+            "[red]some stored values do not open[/] with the configured keys: configure the"
+            " keys they were encrypted with (GRIDWEAVE_ENCRYPTION_KEYS) before anything reads"
+            " or rotates them"
+        )
+    if found.blind_index is not None:
+        rt.console.print(
+            f"[red]{found.blind_index}[/]; after changing GRIDWEAVE_BLIND_INDEX_KEY on purpose,"
+            " run `gridweave keys rotate` (it recomputes them)"
+        )
+    if not found.fits:
+        raise typer.Exit(1)
