@@ -7,13 +7,19 @@ small one through `executemany`; on PostgreSQL both go through COPY.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import UTC, date, datetime
+from pathlib import Path
 
+import adbc_driver_sqlite.dbapi as adbc_sqlite
 import polars as pl
 import pytest
 from sqlalchemy import Engine
 
+from gridweave.core import bulk
 from gridweave.core.bulk import IMAGE_MIN_ROWS, bulk_insert, bulk_upsert, insert_frame, upsert_frame
+from gridweave.core.database import make_engine
 
 COLUMNS = (
     "k BIGINT, i BIGINT, f DOUBLE PRECISION, s TEXT, j TEXT, b BOOLEAN, n TEXT, d DATE, t TEXT"
@@ -126,3 +132,44 @@ def test_a_timestamp_not_yet_formatted_is_refused_by_name(engine: Engine) -> Non
     ):
         insert_frame(connection, "refused", frame)
     assert _stored(engine, "refused") == []
+
+
+@pytest.mark.parametrize("where", ["shared memory", "no room in it", "no such folder"])
+def test_an_image_is_made_where_there_is_room_for_it(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scratch file of an image (SQLite only: PostgreSQL takes COPY) goes to shared memory
+    when it has room for it (a disk need never hold it), else to the temporary folder: the rows
+    arrive either way."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    shared = tmp_path / "shm"
+    if where != "no such folder":
+        shared.mkdir()
+    monkeypatch.setattr(bulk, "SHARED_MEMORY", shared)
+    if where == "no room in it":
+        real = os.statvfs
+
+        def full(path: object) -> os.statvfs_result:
+            free = real(path)
+            return os.statvfs_result((*free[:4], 0, *free[5:]))  # f_bavail: 0 blocks
+
+        monkeypatch.setattr(bulk.os, "statvfs", full)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    made: list[Path] = []
+    real_connect = adbc_sqlite.connect
+
+    def connect(uri: str, **kwargs: object) -> object:
+        made.append(Path(uri).parent.parent)
+        return real_connect(uri, **kwargs)
+
+    monkeypatch.setattr(adbc_sqlite, "connect", connect)
+    frame = _frame(IMAGE_MIN_ROWS + 1)
+    _table(engine, "by_frame")
+    with engine.begin() as connection:
+        insert_frame(connection, "by_frame", frame, {"k": 7})
+    assert len(_stored(engine, "by_frame")) == frame.height
+    assert made == [shared if where == "shared memory" else temporary]
+    assert [p for f in (shared, temporary) if f.exists() for p in f.iterdir()] == []  # all gone
+    engine.dispose()
