@@ -100,6 +100,35 @@ def demo(
     run_demo(ctx.obj, people=people, seed=seed)
 
 
+@app.command("worker")
+def worker(
+    ctx: typer.Context,
+    dispatch_every: Annotated[
+        float, typer.Option(min=0.1, help="seconds between passes over the message outbox")
+    ] = 5.0,
+) -> None:
+    """Run the recurring duties until stopped (SIGTERM or Ctrl-C): the message outbox every few
+    seconds, the consent hand-over of children who turned 14 once a day. One per database."""
+    import signal
+    import threading
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from gridweave.worker import Worker
+
+    rt: Runtime = ctx.obj
+    zone = ZoneInfo(rt.settings.timezone)
+
+    def report(line: str) -> None:
+        stamp = datetime.now(zone).strftime("%Y-%m-%d %H:%M:%S")
+        rt.console.print(f"{stamp} {line}", markup=False, highlight=False)
+
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    Worker(rt.engine, rt.settings, dispatch_every=dispatch_every, report=report).run(stop)
+
+
 def run() -> None:
     """Entry point: user-facing errors print their message and exit 2, without a traceback."""
     try:

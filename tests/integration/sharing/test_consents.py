@@ -15,6 +15,7 @@ from sqlalchemy import select
 from gridweave.core import clock
 from gridweave.core.database import transaction
 from gridweave.registry.models import Person
+from gridweave.sharing import consents
 from gridweave.sharing.consents import age_on
 from gridweave.sharing.roles import Role
 from tests.integration.sharing.conftest import City, add_persona, audit_actions, outbox
@@ -375,3 +376,74 @@ def test_the_daily_sweep_hands_a_request_to_a_child_on_turning_14(city: City, la
     handed = city.get(auditor, "/audit", person_id=child, action="consent.handed_over").json()
     assert handed[-1]["actor_name"].startswith("console:")
     assert handed[-1]["detail"]["consent_id"] == pending["id"]
+
+
+def test_the_worker_dispatches_and_hands_over_on_the_day(
+    city: City, later: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`gridweave worker` runs the daily hand-over without cron: at start, then once each new
+    local day; and sends what the outbox holds every few seconds."""
+    from gridweave.worker import Worker
+
+    child, _, born = _child_turning_14_within_a_year(city)
+    until = (clock.now() + timedelta(days=360)).isoformat()
+    pending = _ask(city, child, valid_until=until).json()
+    said: list[str] = []
+    worker = Worker(
+        city.client.app.state.engine, city.settings, dispatch_every=5, report=said.append
+    )  # type: ignore[attr-defined]
+
+    assert worker.tick(100.0) == 105.0
+    assert said[0].startswith("consent hand-over: 0 request(s)")  # still 13
+    assert said[1].startswith("messages: sent ")
+    asked = [
+        m for m in outbox(city, "ConsentRequested") if m["payload"]["consent_id"] == pending["id"]
+    ]
+    assert asked and {m["status"] for m in asked} == {"sent"}  # to the guardians
+    assert worker.tick(101.0) == 105.0 and len(said) == 2  # same day, outbox not due: nothing
+
+    later(timedelta(days=(born.replace(year=born.year + 14) - clock.now().date()).days))
+    failing = monkeypatch.context()
+    with failing as patched:
+        patched.setattr(consents, "hand_over_due", _broken)
+        worker.tick(102.0)
+    assert said[2].startswith("consent hand-over failed, tried again on the next tick")
+    worker.tick(103.0)  # the same day, tried again
+    assert said[3].startswith("consent hand-over: 1 request(s)")
+    worker.tick(104.0)
+    assert len(said) == 4  # handed over once a day
+    worker.tick(105.0)
+    assert said[4].startswith("messages: sent ")  # among them the request to the child
+    asked = [
+        m for m in outbox(city, "ConsentRequested") if m["payload"]["consent_id"] == pending["id"]
+    ]
+    assert asked[-1]["to"] == str(child) and asked[-1]["status"] == "sent"
+
+
+def _broken(*_: Any, **__: Any) -> int:
+    raise ConnectionError("the database is restarting")
+
+
+def test_the_worker_command_stops_on_sigterm(city: City) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gridweave", "--database-url", city.url, "worker",
+         "--dispatch-every", "0.2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if "consent hand-over:" in line:
+            break
+    process.send_signal(signal.SIGTERM)
+    rest, _ = process.communicate(timeout=30)
+    output = "".join(lines) + rest
+    assert process.returncode == 0, output
+    assert "worker started: outbox every 0.2 s" in output and "worker stopped" in output
