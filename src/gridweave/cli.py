@@ -114,6 +114,7 @@ def worker(
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from gridweave.messages.senders import sender_for
     from gridweave.worker import Worker
 
     rt: Runtime = ctx.obj
@@ -126,7 +127,8 @@ def worker(
     stop = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
-    Worker(rt.engine, rt.settings, dispatch_every=dispatch_every, report=report).run(stop)
+    sender = sender_for(rt.settings)  # a sender set up wrongly stops the worker before it starts
+    Worker(rt.engine, rt.settings, dispatch_every, report=report, sender=sender).run(stop)
 
 
 def run() -> None:

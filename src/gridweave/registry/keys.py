@@ -42,10 +42,10 @@ class Seen(Counter[str]):
         super().__init__()
         self.samples: dict[str, tuple[str, str]] = {}
 
-    def sealed(self, token: str, field: str) -> str:
+    def sealed(self, token: str, of_field: str) -> str:
         key_id = key_id_of(token)
         self[key_id] += 1
-        self.samples.setdefault(key_id, (token, field))
+        self.samples.setdefault(key_id, (token, of_field))
         return key_id
 
 
@@ -278,19 +278,19 @@ def status(engine: Engine, *, batch: int = 5000) -> KeyStatus:
                 last = rows[-1][place.key]
         seen.pop(REINDEXED, None)
         result.values[place.table] = seen
-        for key_id, (token, field_name_) in seen.samples.items():
-            problem = _unopened(keyring, key_id, token, field_name_)
+        for key_id, (token, of_field) in seen.samples.items():
+            problem = _unopened(keyring, key_id, token, of_field)
             if problem is not None:
                 result.unopened[place.table, key_id] = problem
     result.blind_index = _blind_index_misfit(keyring, _newest_sealed_id(engine))
     return result
 
 
-def _unopened(keyring: Keyring, key_id: str, token: str, field_name_: str) -> str | None:
+def _unopened(keyring: Keyring, key_id: str, token: str, of_field: str) -> str | None:
     if key_id not in keyring.keys:
         return f"no key {key_id!r} is configured"
     try:
-        keyring.decrypt(token, field_name_)
+        keyring.decrypt(token, of_field)
     except CryptoError:
         return f"the key configured as {key_id!r} is not the one they were encrypted with"
     return None

@@ -447,3 +447,18 @@ def test_the_worker_command_stops_on_sigterm(city: City) -> None:
     output = "".join(lines) + rest
     assert process.returncode == 0, output
     assert "worker started: outbox every 0.2 s" in output and "worker stopped" in output
+
+
+def test_the_worker_refuses_to_start_with_a_sender_set_up_wrongly(city: City) -> None:
+    from typer.testing import CliRunner
+
+    from gridweave.cli import app as cli_app
+    from gridweave.core.errors import GridweaveError
+
+    result = CliRunner().invoke(
+        cli_app,
+        ["--database-url", city.url, "worker"],
+        env={"GRIDWEAVE_MESSAGE_SENDER": "pigeon"},
+    )
+    assert isinstance(result.exception, GridweaveError)  # `gridweave` prints it and exits 2
+    assert "unknown message sender 'pigeon'" in str(result.exception)
