@@ -5,9 +5,10 @@ deployment needs no cron beside it.
 - consent requests that guardians answer for a child who has turned 14 are handed to the child,
   once a day in the city's time zone (at start, then whenever the local date changes).
 
-A duty that fails (the database restarting, a broken sender) is reported and tried again on the
-next tick; the worker itself keeps running. Both duties are safe to run twice, but one worker
-per database is enough.
+A duty that fails (the database restarting, an unreachable channel) is reported and tried again
+on the next tick; the worker itself keeps running. Run one per database: the hand-over is
+idempotent and PostgreSQL's outbox rows are locked per pass, but two dispatchers on SQLite could
+both send a message.
 """
 
 from __future__ import annotations
