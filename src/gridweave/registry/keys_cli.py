@@ -57,15 +57,9 @@ def status(ctx: typer.Context) -> None:
     for name, seen in found.values.items():
         for key_id, n in sorted(seen.items()):
             mark = " (active)" if key_id == active else ""
-            problem = found.unopened.get((name, key_id))
-            opens = (
-                "-"
-                if key_id == keys.CLEAR
-                else "yes"
-                if problem is None
-                else f"[red]no[/]: {problem}"
+            table.add_row(
+                name, key_id + mark, f"{n:,}", _opens(key_id, found.unopened.get((name, key_id)))
             )
-            table.add_row(name, key_id + mark, f"{n:,}", opens)
     rt.console.print(table)
     if found.unopened:
         rt.console.print(
@@ -80,3 +74,9 @@ def status(ctx: typer.Context) -> None:
         )
     if not found.fits:
         raise typer.Exit(1)
+
+
+def _opens(key_id: str, problem: str | None) -> str:
+    if key_id == keys.CLEAR:
+        return "-"  # not encrypted
+    return "yes" if problem is None else f"[red]no[/]: {problem}"
