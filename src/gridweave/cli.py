@@ -114,7 +114,6 @@ def worker(
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from gridweave.messages.senders import sender_for
     from gridweave.worker import Worker
 
     rt: Runtime = ctx.obj
@@ -127,8 +126,7 @@ def worker(
     stop = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
-    sender = sender_for(rt.settings)  # a sender set up wrongly stops the worker before it starts
-    Worker(rt.engine, rt.settings, dispatch_every, report=report, sender=sender).run(stop)
+    Worker(rt.engine, rt.settings, dispatch_every, report=report).run(stop)
 
 
 def run() -> None:

@@ -38,9 +38,13 @@ class Worker:
     dispatch_every: float = 5.0  # seconds between outbox passes
     batch: int = 100  # messages a pass
     report: Report = print
-    sender: Sender | None = None  # the settings' sender, made on first use
+    # the settings' sender, made with the worker: one set up wrongly is refused before it starts
+    sender: Sender = field(init=False)
     _handed_over_on: date | None = field(default=None, init=False)
     _next_dispatch: float = field(default=0.0, init=False)  # time.monotonic() it is due at
+
+    def __post_init__(self) -> None:
+        self.sender = sender_for(self.settings)
 
     def tick(self, now: float) -> float:
         """Run the duties due at `now` (a `time.monotonic()` reading); return when the next is
@@ -86,8 +90,6 @@ class Worker:
 
     def _dispatch(self) -> bool:
         """One outbox pass; True when it was full (more may be waiting)."""
-        if self.sender is None:
-            self.sender = sender_for(self.settings)
         with transaction(self.engine) as session:
             done = messages.dispatch(
                 session, sender=self.sender, settings=self.settings, limit=self.batch

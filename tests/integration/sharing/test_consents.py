@@ -403,8 +403,7 @@ def test_the_worker_dispatches_and_hands_over_on_the_day(
     assert worker.tick(101.0) == 105.0 and len(said) == 2  # same day, outbox not due: nothing
 
     later(timedelta(days=(born.replace(year=born.year + 14) - clock.now().date()).days))
-    failing = monkeypatch.context()
-    with failing as patched:
+    with monkeypatch.context() as patched:
         patched.setattr(consents, "hand_over_due", _broken)
         worker.tick(102.0)
     assert said[2].startswith("consent hand-over failed, tried again on the next tick")
@@ -428,6 +427,7 @@ def test_the_worker_command_stops_on_sigterm(city: City) -> None:
     import signal
     import subprocess
     import sys
+    import threading
 
     process = subprocess.Popen(
         [sys.executable, "-m", "gridweave", "--database-url", city.url, "worker",
@@ -437,15 +437,19 @@ def test_the_worker_command_stops_on_sigterm(city: City) -> None:
         text=True,
     )  # fmt: skip
     assert process.stdout is not None
+    watchdog = threading.Timer(120, process.kill)  # a worker that never reports fails, not hangs
+    watchdog.start()
     lines = []
     for line in process.stdout:
         lines.append(line)
-        if "consent hand-over:" in line:
+        if "consent hand-over:" in line or "consent hand-over failed" in line:
             break
     process.send_signal(signal.SIGTERM)
     rest, _ = process.communicate(timeout=30)
+    watchdog.cancel()
     output = "".join(lines) + rest
     assert process.returncode == 0, output
+    assert "consent hand-over: " in output
     assert "worker started: outbox every 0.2 s" in output and "worker stopped" in output
 
 
