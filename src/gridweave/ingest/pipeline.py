@@ -31,7 +31,7 @@ from gridweave.registry.attributes import (
     field_name,
     key_attribute,
 )
-from gridweave.registry.survivorship import json_object
+from gridweave.registry.survivorship import json_join, json_members, json_object
 
 RECORD_COLUMNS = [
     "line_number",
@@ -49,6 +49,7 @@ RECORD_COLUMNS = [
 
 
 VALUE = "v."  # prefix of the cleaned-value columns that travel beside the JSON
+BLIND = "b."  # prefix of a sealed column's blind indexes while its JSON is built
 KNOWN_ROWS = {"rid": pl.String, "row_hash": pl.String}  # a row's record id and hash
 
 
@@ -181,23 +182,42 @@ def _raw_input(frame: pl.DataFrame, mapping: AttributeMapping) -> pl.Series:
     return pl.repeat(mapping.value, frame.height, dtype=pl.String, eager=True)
 
 
-def _seal(
-    frame: pl.DataFrame, entity: EntityType, keyring: Keyring | None
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(as stored: ids and phones encrypted, as hashed: them replaced by their blind index).
+@dataclass
+class _Documents:
+    stored: pl.DataFrame  # the values as stored: ids and phones encrypted
+    json: pl.Series  # each row of `stored` as a JSON object
+    hashed: pl.Series | None  # the same with ids and phones as their blind index (None: `json`)
+    blind: dict[str, pl.Series]  # the blind index of each encrypted column
+
+
+def _documents(frame: pl.DataFrame, entity: EntityType, keyring: Keyring | None) -> _Documents:
+    """`frame` as stored, and its rows as JSON objects as stored and as hashed.
 
     The record hash must not change with each encryption's random nonce, nor be a plain hash
-    of an id (guessable): it is taken over the blind indexes.
+    of an id (guessable): it is taken over the blind indexes. The two objects differ only in
+    those members; every other member is encoded once for both.
     """
     names = [a for a in encrypted_attributes(entity) if a in frame.columns]
     if keyring is None or not names:
-        return frame, frame
+        return _Documents(frame, _json_object(frame, frame.columns), None, {})
     kinds = {a: ATTRIBUTES[entity][a].kind.value for a in names}
     stored = frame.with_columns(
         keyring.encrypt_series(frame[a], field_name(entity, a)) for a in names
     )
-    hashed = frame.with_columns(keyring.blind_series(frame[a], kinds[a]) for a in names)
-    return stored, hashed
+    blinded = {BLIND + a: keyring.blind_series(frame[a], kinds[a]) for a in names}
+    columns = [*stored.columns, *blinded]
+    members = json_members([pl.col(c).alias(c.removeprefix(BLIND)) for c in columns])
+    encoded = stored.with_columns(**blinded).select(
+        m.alias(c) for c, m in zip(columns, members, strict=True)
+    )
+    docs = encoded.select(
+        json_join([pl.col(c) for c in stored.columns]).alias(BLIND + "stored"),
+        json_join([pl.col(BLIND + c if c in names else c) for c in stored.columns]).alias(
+            BLIND + "hashed"
+        ),
+    )
+    blind = {a: blinded[BLIND + a].alias(a) for a in names}
+    return _Documents(stored, docs[BLIND + "stored"], docs[BLIND + "hashed"], blind)
 
 
 @dataclass
@@ -500,7 +520,7 @@ def stage_chunk(
         values = pl.DataFrame(cols.values)
         present = values.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
         keep = present & ~bad_row
-        values, hashed_values = _seal(values, ent.entity, ctx.keyring)
+        docs = _documents(values, ent.entity, ctx.keyring)
         key_attr = key_attribute(ent.entity).name
         if key_attr in cols.values:
             key_ok = (
@@ -509,7 +529,8 @@ def stage_chunk(
             )
             # a person's key is their citizen id: stored as its blind index (already computed
             # for the record hash), every other key as it is
-            entity_key = pl.select(pl.when(key_ok).then(hashed_values[key_attr])).to_series()
+            key = docs.blind.get(key_attr, docs.stored[key_attr])
+            entity_key = pl.select(pl.when(key_ok).then(key)).to_series()
         else:
             entity_key = _nulls(n)
         flags = _first_problems(cols.soft, n)
@@ -525,8 +546,9 @@ def stage_chunk(
         if ent.links:
             link_frame = pl.DataFrame({rel: role_keys[role] for rel, role in ent.links.items()})
             links = _json_object(link_frame, list(ent.links))
-        raw_frame = pl.DataFrame(cols.raw) if cols.raw else pl.DataFrame(height=n)
-        raw_frame, hashed_raw = _seal(raw_frame, ent.entity, ctx.keyring)
+        raw = _documents(
+            pl.DataFrame(cols.raw) if cols.raw else pl.DataFrame(height=n), ent.entity, ctx.keyring
+        )
         part = pl.DataFrame(
             {
                 "line_number": frame[LINE],
@@ -534,23 +556,18 @@ def stage_chunk(
                 "entity_type": pl.repeat(ent.entity.value, n, dtype=pl.String, eager=True),
                 "entity_key": entity_key,
                 "observed_at": observed,
-                "values": _json_object(values, values.columns),
-                "raw": _json_object(raw_frame, raw_frame.columns),
+                "values": docs.json,
+                "raw": raw.json,
                 "flags": flags_json,
                 "links": links if links is not None else _nulls(n),
                 "row_hash": row_hash,
-                "_hashed_values": _json_object(hashed_values, hashed_values.columns)
-                if hashed_values is not values
-                else _nulls(n),
-                "_hashed_raw": _json_object(hashed_raw, hashed_raw.columns)
-                if hashed_raw is not raw_frame
-                else _nulls(n),
+                "_hashed_values": _nulls(n) if docs.hashed is None else docs.hashed,
+                "_hashed_raw": _nulls(n) if raw.hashed is None else raw.hashed,
             }
         )
         # the cleaned values stay as columns too, so golden records need not parse the JSON back
-        parts.append(
-            pl.concat([part, values.rename(lambda c: VALUE + c)], how="horizontal").filter(keep)
-        )
+        cleaned_values = docs.stored.rename(lambda c: VALUE + c)
+        parts.append(pl.concat([part, cleaned_values], how="horizontal").filter(keep))
     records = pl.concat(parts, how="diagonal") if parts else pl.DataFrame()
     # Polars' hash is stable within a Polars version; a new version at worst stores unchanged
     # records once more as fresh observations.

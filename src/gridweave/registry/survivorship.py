@@ -49,14 +49,19 @@ def provenance_json(ids: list[pl.Expr]) -> pl.Expr:
 
 def json_object(members: list[pl.Expr]) -> pl.Expr:
     """Each row's non-null `members` as a compact JSON object named by their output names, in
-    order: the text polars writes for their struct, less its `"name":null` members.
+    order: the text polars writes for their struct, less its `"name":null` members."""
+    return json_join(json_members(members))
 
-    Each member is encoded on its own (by polars, so escaped exactly as in a struct) and the
-    non-null ones joined: no pass over the whole text to take the nulls out again.
+
+def json_members(members: list[pl.Expr]) -> list[pl.Expr]:
+    """Each member as its `"name":value` text, null where the value is null: `json_join`
+    makes an object of them.
+
+    Each member is encoded on its own (by polars, so escaped exactly as in a struct): no pass
+    over the whole text to take the nulls out again, and two objects sharing members (a
+    record's stored and hashed values) can encode those once.
     """
-    if not members:
-        return pl.lit("{}", dtype=pl.String)
-    parts = []
+    parts: list[pl.Expr] = []
     for member in members:
         name = str(member.meta.output_name())
         # '{"name":' as polars spells the name (escaped as it escapes it)
@@ -64,7 +69,14 @@ def json_object(members: list[pl.Expr]) -> pl.Expr:
         head = empty.removesuffix("null}")
         value = pl.struct(member).struct.json_encode().str.strip_prefix(head).str.strip_suffix("}")
         parts.append(pl.when(member.is_not_null()).then(pl.lit(head[1:]) + value))
-    return pl.lit("{") + pl.concat_str(parts, separator=",", ignore_nulls=True) + pl.lit("}")
+    return parts
+
+
+def json_join(members: list[pl.Expr]) -> pl.Expr:
+    """The JSON object of `json_members`' texts (nulls left out), in order."""
+    if not members:
+        return pl.lit("{}", dtype=pl.String)
+    return pl.lit("{") + pl.concat_str(members, separator=",", ignore_nulls=True) + pl.lit("}")
 
 
 def _contest(

@@ -6,7 +6,7 @@ parsers are the specification, these are the fast path.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -123,29 +123,62 @@ def clean_series(
     """Clean a raw column as one of the canonical attribute kinds."""
     k = Kind(kind)
     s = raw.cast(pl.String)
-    if k is Kind.citizen_id:
-        frame = citizen_id_frame(s, today or china_today())
-    elif k is Kind.credit_code:
-        frame = credit_code_frame(s)
-    elif k is Kind.name:
+    if k is Kind.name:  # Python (OpenCC) once per distinct name
         frame = all_distinct(
             s, lambda names: [(n, None) for n in clean_names(names)], ("value", "problem")
         )
-    elif k is Kind.text:
-        frame = _text(s, codes)
-    elif k is Kind.code:
-        frame = _code(s, codes, allowed)
-    elif k is Kind.phone:
-        frame = phone_frame(s)
-    elif k is Kind.date:
-        frame = date_frame(s, formats)
-    elif k is Kind.datetime:
-        frame = datetime_frame(s)
-    elif k is Kind.address:
-        frame = address_frame(s)
+    elif k in _MOSTLY_REPEATED:
+        frame = _once_per_distinct(lambda v: _frame(k, v, formats, codes, allowed, today), s)
     else:
-        frame = _number(s, whole=k is Kind.integer)
+        frame = _frame(k, s, formats, codes, allowed, today)
     return _cleaned(frame, raw.name, DERIVED.get(k, ()))
+
+
+# Kinds whose columns repeat most of their values (codes, birth dates, amounts, a household's
+# type on every member's row): cleaned once per distinct value and joined back to the rows.
+# Ids, phones and time stamps are mostly distinct: there the join would only add a pass
+# (addresses look their distinct values up themselves: address_frame).
+_MOSTLY_REPEATED = frozenset({Kind.text, Kind.code, Kind.date, Kind.integer, Kind.decimal})
+
+
+def _once_per_distinct(clean: Callable[[pl.Series], pl.DataFrame], raw: pl.Series) -> pl.DataFrame:
+    """`clean` (row-aligned: a frame of one row per value, in order) over the distinct values
+    of `raw` only, its rows joined back to every row of `raw`."""
+    distinct = raw.unique()
+    table = clean(distinct).with_columns(distinct.alias("_raw"))
+    frame = raw.alias("_raw").to_frame()
+    return frame.join(table, on="_raw", how="left", maintain_order="left", nulls_equal=True).drop(
+        "_raw"
+    )
+
+
+def _frame(
+    k: Kind,
+    s: pl.Series,
+    formats: Sequence[str] | None,
+    codes: dict[str, str] | None,
+    allowed: frozenset[str],
+    today: date | None,
+) -> pl.DataFrame:
+    """The cleaning of a kind other than names, as a frame of value, problem and derived
+    columns, one row per value of `s`."""
+    if k is Kind.citizen_id:
+        return citizen_id_frame(s, today or china_today())
+    if k is Kind.credit_code:
+        return credit_code_frame(s)
+    if k is Kind.text:
+        return _text(s, codes)
+    if k is Kind.code:
+        return _code(s, codes, allowed)
+    if k is Kind.phone:
+        return phone_frame(s)
+    if k is Kind.date:
+        return date_frame(s, formats)
+    if k is Kind.datetime:
+        return datetime_frame(s)
+    if k is Kind.address:
+        return address_frame(s)
+    return _number(s, whole=k is Kind.integer)
 
 
 def contradictions(
