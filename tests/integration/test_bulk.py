@@ -173,3 +173,54 @@ def test_an_image_is_made_where_there_is_room_for_it(
     assert made == [shared if where == "shared memory" else temporary]
     assert [p for f in (shared, temporary) if f.exists() for p in f.iterdir()] == []  # all gone
     engine.dispose()
+
+
+def test_images_ahead_write_every_row_in_order_when_the_block_ends(engine: Engine) -> None:
+    """Inside `images_ahead` big inserts are built beside the caller and copied when the block
+    ends, in the order asked for (an upsert after an insert sees the inserted rows); small ones
+    and PostgreSQL's are written at once."""
+    columns = "id BIGINT PRIMARY KEY, k TEXT UNIQUE, s TEXT, created_at TEXT, updated_at TEXT"
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS ahead")
+        connection.exec_driver_sql(f"CREATE TABLE ahead ({columns})")
+    height = IMAGE_MIN_ROWS * 2
+    first = pl.DataFrame({"id": range(height), "k": [f"key {i}" for i in range(height)], "s": "a"})
+    again = first.with_columns(pl.lit("b").alias("s"))
+    small = pl.DataFrame({"id": [height], "k": ["small"], "s": ["c"]})
+    stamps = {"created_at": "t", "updated_at": "t"}
+    with engine.begin() as connection:
+        with bulk.images_ahead(connection):
+            insert_frame(connection, "ahead", first, stamps)
+            upsert_frame(connection, "ahead", again, "k", constants=stamps)
+            insert_frame(connection, "ahead", small, stamps)
+            count = "SELECT count(*) FROM ahead"
+            waiting = 1 if engine.dialect.name == "sqlite" else height + 1
+            assert connection.exec_driver_sql(count).scalar_one() == waiting
+        assert connection.exec_driver_sql(count).scalar_one() == height + 1
+    with engine.connect() as connection:
+        stored = dict(connection.exec_driver_sql("SELECT k, s FROM ahead").all())
+    assert stored == {**{f"key {i}": "b" for i in range(height)}, "small": "c"}
+
+
+def test_a_block_of_images_ahead_that_fails_writes_nothing_and_leaves_no_scratch(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(bulk, "SHARED_MEMORY", tmp_path / "none")  # scratch in the temp folder
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    _table(engine, "kept")
+    with (
+        pytest.raises(RuntimeError),
+        engine.begin() as connection,
+        bulk.images_ahead(connection),
+    ):
+        insert_frame(connection, "kept", _frame(IMAGE_MIN_ROWS * 3), {"k": 1})
+        insert_frame(connection, "kept", _frame(IMAGE_MIN_ROWS * 2), {"k": 2})
+        raise RuntimeError("the chunk fails before its rows are copied")
+    assert _stored(engine, "kept") == []
+    assert list(scratch.iterdir()) == []
+    with engine.begin() as connection, bulk.images_ahead(connection):  # the next block as usual
+        insert_frame(connection, "kept", _frame(IMAGE_MIN_ROWS), {"k": 3})
+    assert len(_stored(engine, "kept")) == IMAGE_MIN_ROWS
+    assert list(scratch.iterdir()) == []

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import mmap
 import os
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -149,22 +152,78 @@ def _copy_from_image(
     constants: Mapping[str, Any],
     conflict: str = "",
 ) -> None:
-    raw = cast(sqlite3.Connection, connection.connection.driver_connection)
     names = ", ".join(f'"{c}"' for c in [*constants, *frame.columns])
     values = ", ".join(
         [*(_literal(v) for v in constants.values()), *(f'"{c}"' for c in frame.columns)]
     )
+    # WHERE true: without it SQLite would read ON CONFLICT as the join's ON
+    copy = (
+        f"INSERT INTO main.{table} ({names}) SELECT {values} FROM {IMAGE_SCHEMA}.rows"
+        f" WHERE true {conflict}"
+    )
+    ahead: _Ahead | None = connection.info.get(_AHEAD)
+    if ahead is not None:
+        ahead.copies.append((ahead.builder.submit(_build_image, frame), copy))
+        return
+    _copy(connection, _build_image(frame), copy)
+
+
+def _copy(connection: Connection, folder: Path, copy: str) -> None:
+    """Run `copy` (an INSERT … SELECT from the image's `rows`) on the image in `folder`, then
+    remove the folder."""
+    raw = cast(sqlite3.Connection, connection.connection.driver_connection)
     _attach_image_schema(raw)
-    with _image(frame) as image:
-        raw.deserialize(image, name=IMAGE_SCHEMA)
     try:
-        # WHERE true: without it SQLite would read ON CONFLICT as the join's ON
-        raw.execute(
-            f"INSERT INTO main.{table} ({names}) SELECT {values} FROM {IMAGE_SCHEMA}.rows"
-            f" WHERE true {conflict}"
-        )
+        # a map of the file: `deserialize` copies it once, where reading it first would copy
+        # it twice
+        with (
+            (folder / "rows.sqlite").open("rb") as file,
+            mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as image,
+        ):
+            raw.deserialize(image, name=IMAGE_SCHEMA)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    try:
+        raw.execute(copy)
     finally:
         raw.deserialize(_EMPTY_IMAGE, name=IMAGE_SCHEMA)  # give the image's memory back
+
+
+@dataclass
+class _Ahead:
+    builder: ThreadPoolExecutor
+    copies: list[tuple[Future[Path], str]] = field(default_factory=list)
+
+
+_AHEAD = "gridweave.images_ahead"  # the connection's _Ahead inside `images_ahead`
+
+
+@contextmanager
+def images_ahead(connection: Connection) -> Iterator[None]:
+    """Inside the block, a big `insert_frame` or `upsert_frame` on SQLite only starts its
+    image: the image is built on a thread of its own while the caller goes on (the ADBC driver
+    lets go of the GIL), and the rows are copied from the images, in the order they were
+    asked for, when the block ends. So the thread that writes spends its time on SQLite's
+    copies, not on building images. Nothing inside the block may read the rows it writes (they
+    are not there yet); small frames are still written at once. Elsewhere, and on PostgreSQL,
+    every write happens at once."""
+    if connection.dialect.name != "sqlite" or _AHEAD in connection.info:
+        yield
+        return
+    ahead = _Ahead(ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridweave-image"))
+    connection.info[_AHEAD] = ahead
+    try:
+        yield
+        del connection.info[_AHEAD]
+        while ahead.copies:
+            built, copy = ahead.copies.pop(0)
+            _copy(connection, built.result(), copy)
+    finally:
+        connection.info.pop(_AHEAD, None)
+        ahead.builder.shutdown(wait=True, cancel_futures=True)
+        for built, _ in ahead.copies:  # not copied: the block or a copy failed
+            if not built.cancelled() and built.exception() is None:
+                shutil.rmtree(built.result(), ignore_errors=True)
 
 
 # what ADBC stores exactly as the sqlite3 module binds it (Date: ISO text, Boolean: 0/1)
@@ -180,25 +239,27 @@ def _attach_image_schema(raw: sqlite3.Connection) -> None:
         raw.execute(f"ATTACH DATABASE ':memory:' AS {IMAGE_SCHEMA}")
 
 
-@contextmanager
-def _image(frame: pl.DataFrame) -> Iterator[mmap.mmap]:
-    """`frame` as the bytes of an SQLite database holding it as the table `rows` (a map of the
-    scratch file: `deserialize` copies it once, where reading it first would copy it twice)."""
+def _build_image(frame: pl.DataFrame) -> Path:
+    """A new scratch folder holding `frame` as an SQLite database file, rows.sqlite, with the
+    table `rows`; the caller removes the folder."""
     # imported here: the driver (and pyarrow, which it loads when present) costs every command
     # and API worker ~0.2 s at start, and most never insert this much
     import adbc_driver_sqlite.dbapi as adbc_sqlite
 
     frame = frame.with_columns(pl.col(pl.Null).cast(pl.String))  # a column of only nulls
-    with tempfile.TemporaryDirectory(prefix="gridweave-rows-", dir=_scratch_dir(frame)) as folder:
-        path = Path(folder) / "rows.sqlite"
+    folder = Path(tempfile.mkdtemp(prefix="gridweave-rows-", dir=_scratch_dir(frame)))
+    try:
+        path = folder / "rows.sqlite"
         with adbc_sqlite.connect(str(path), autocommit=True) as scratch, scratch.cursor() as cur:
             # the largest pages: a third less of the driver's time than SQLite's default 4 KiB
             cur.execute("PRAGMA page_size=65536")
             cur.execute("PRAGMA journal_mode=OFF")  # a scratch file: nothing to recover
             cur.execute("PRAGMA synchronous=OFF")
             cur.adbc_ingest("rows", frame, mode="create")
-        with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as m:
-            yield m
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder
 
 
 SHARED_MEMORY = Path("/dev/shm")

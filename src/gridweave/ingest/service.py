@@ -22,6 +22,7 @@ from gridweave.areas.service import grid_codes, grid_locator
 from gridweave.core import clock
 from gridweave.core.bulk import (
     bulk_insert,
+    images_ahead,
     insert_frame,
     read_frame,
     reserve_ids,
@@ -262,8 +263,10 @@ def _ingest(
                 pl.Series("id", reserve_ids(connection, "source_record", fresh.height), pl.Int64),
                 pl.lit(source.id, pl.Int64).alias("source_id"),
             )
-            fresh = _link_golden(session, fresh, priorities, report.golden)
-            _write_records(connection, fresh, source.id, batch.id, dialect)
+            # each golden and source-record image is built while the next is worked out
+            with images_ahead(connection):
+                fresh = _link_golden(session, fresh, priorities, report.golden)
+                _write_records(connection, fresh, source.id, batch.id, dialect)
             _renew_row_hashes(connection, staged.rows, known_rows, fresh, contract)
             report.rows_unchanged += staged.rows_unchanged
             quarantined = _quarantine_frame(staged.quarantined, chunk.bad_rows)
