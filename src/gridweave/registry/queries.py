@@ -10,7 +10,7 @@ from itertools import pairwise
 from typing import Any
 
 import polars as pl
-from sqlalchemy import ColumnElement, Select, bindparam, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from gridweave.areas.models import Area
@@ -183,6 +183,8 @@ def _in_grids(entity: EntityType, grids: list[str]) -> ColumnElement[bool] | Non
     return None  # legal entities are bound to no area
 
 
+LAST_CODE_POINT = "\U0010ffff"
+
 # Per entity: search parameter → how it matches (exact, prefix or substring) on which columns.
 SEARCH: dict[EntityType, dict[str, tuple[str, tuple[Any, ...]]]] = {
     E.person: {
@@ -217,9 +219,16 @@ SEARCH: dict[EntityType, dict[str, tuple[str, tuple[Any, ...]]]] = {
 }
 
 
-def _match(how: str, column: Any, value: str) -> ColumnElement[bool]:
+def _match(how: str, column: Any, value: str, dialect: str) -> ColumnElement[bool]:
     if how == "prefix":
-        return column.startswith(value, autoescape=True)
+        starts = column.startswith(value, autoescape=True)
+        if dialect != "sqlite":
+            return starts
+        # SQLite never looks a LIKE up in an index (its LIKE ignores case, the index does not):
+        # the same names as a range of the index too: every text that starts with `value`
+        # sorts between it and it followed by the last code point (a noncharacter no cleaned
+        # name holds)
+        return and_(column >= value, column < value + LAST_CODE_POINT, starts)
     if how == "contains":
         return column.contains(value, autoescape=True)
     return column == value
@@ -236,13 +245,14 @@ def search(
 ) -> list[Any]:
     """Records matching every criterion, in `grids` (None: anywhere), ordered by id."""
     table = GOLDEN_TABLES[entity.value]
+    dialect = session.get_bind().dialect.name
     query: Select[Any] = select(table)
     for name, value in criteria.items():
         how, columns = SEARCH[entity][name]
         if how == "blind":  # cleaned as ingest cleans, then indexed as ingest indexed it
             cleaned = clean_series(name, pl.Series([value], dtype=pl.String)).value[0]
             value = keyring_of(session).blind(str(cleaned or value), name)
-        conditions = [_match(how, c, value) for c in columns]
+        conditions = [_match(how, c, value, dialect) for c in columns]
         query = query.where(or_(*conditions))
     if grids is not None:
         scope = _in_grids(entity, grids)
