@@ -34,7 +34,7 @@ class Person(GoldenRecord, Base):
     # citizen_id and phone hold ciphertexts (core.crypto); *_bidx their blind indexes
     citizen_id: Mapped[str | None] = mapped_column(String(160))
     citizen_id_bidx: Mapped[str | None] = mapped_column(String(32), unique=True)
-    name: Mapped[str | None] = mapped_column(String(100), index=True)
+    name: Mapped[str | None] = mapped_column(String(100))
     sex: Mapped[str | None] = mapped_column(String(10))
     birth_date: Mapped[date | None] = mapped_column(Date)
     ethnicity: Mapped[str | None] = mapped_column(String(40))
@@ -58,6 +58,9 @@ class Person(GoldenRecord, Base):
     grade: Mapped[str | None] = mapped_column(String(40))
 
     __table_args__ = (
+        # a name search is a prefix LIKE: PostgreSQL takes it to an index comparing bytes only
+        # (SQLite to a range of it: registry.queries, migration 0013)
+        Index("ix_person_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
         # only the people who have one: most sources know no phone or room (a police register
         # fills neither), and an entry per NULL cost every ingest an index insert (migration 0012)
         *(
