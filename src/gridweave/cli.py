@@ -108,13 +108,14 @@ def worker(
     ] = 5.0,
 ) -> None:
     """Run the recurring duties until stopped (SIGTERM or Ctrl-C): the message outbox every few
-    seconds, the consent hand-over of children who turned 14 once a day. One per database."""
+    seconds, the consent hand-over of children who turned 14 once a day. One per database: a
+    second is refused."""
     import signal
     import threading
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from gridweave.worker import Worker
+    from gridweave.worker import Worker, sole_worker
 
     rt: Runtime = ctx.obj
     zone = ZoneInfo(rt.settings.timezone)
@@ -126,7 +127,9 @@ def worker(
     stop = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
-    Worker(rt.engine, rt.settings, dispatch_every, report=report).run(stop)
+    worker = Worker(rt.engine, rt.settings, dispatch_every, report=report)
+    with sole_worker(rt.engine):
+        worker.run(stop)
 
 
 def run() -> None:

@@ -6,22 +6,28 @@ deployment needs no cron beside it.
   once a day in the city's time zone (at start, then whenever the local date changes).
 
 A duty that fails (the database restarting, an unreachable channel) is reported and tried again
-on the next tick; the worker itself keeps running. Run one per database: the hand-over is
-idempotent and PostgreSQL's outbox rows are locked per pass, but two dispatchers on SQLite could
-both send a message.
+on the next tick; the worker itself keeps running. One worker runs per database (`sole_worker`):
+a second is refused, since two dispatchers on SQLite could both send a message.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from gridweave.core.database import transaction
+from gridweave.core.errors import GridweaveError
 from gridweave.core.settings import Settings
 from gridweave.messages import service as messages
 from gridweave.messages.senders import Sender, sender_for
@@ -100,3 +106,65 @@ class Worker:
                 f" dead {done.dead}"
             )
         return done.sent + done.failed + done.dead >= self.batch
+
+
+# the PostgreSQL advisory lock a worker holds: a fixed 64-bit key of its own
+_LOCK_KEY = int.from_bytes(hashlib.sha256(b"gridweave worker").digest()[:8], "big", signed=True)
+
+
+class WorkerRunning(GridweaveError):
+    code = "worker_running"
+
+
+def _refused(where: str) -> WorkerRunning:
+    return WorkerRunning(
+        f"another gridweave worker is running on this database ({where})",
+        hint="one worker per database: stop the other one first (SIGTERM or Ctrl-C)",
+    )
+
+
+@contextmanager
+def sole_worker(engine: Engine) -> Iterator[None]:
+    """Hold the database's worker lock while the block runs; refuse (WorkerRunning) if another
+    worker holds it. PostgreSQL: a session advisory lock, on a connection kept for the block;
+    SQLite: an exclusive lock on a file beside the database (a database in memory belongs to one
+    process: nothing to hold). Either lock goes with the process that held it, even if that
+    process is killed."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            taken = connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({_LOCK_KEY})")
+            if not taken.scalar_one():
+                raise _refused(f"PostgreSQL advisory lock {_LOCK_KEY}")
+            connection.commit()
+            try:
+                yield
+            finally:
+                with suppress(DBAPIError):  # a server that went away took the lock with it
+                    connection.exec_driver_sql(f"SELECT pg_advisory_unlock({_LOCK_KEY})")
+        return
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        yield
+        return
+    path = Path(f"{database}.worker-lock")
+    with path.open("a+b") as held:
+        if not _lock(held.fileno()):
+            raise _refused(f"{path} is locked")
+        yield  # the lock goes with the file when it closes
+
+
+def _lock(fd: int) -> bool:
+    """An exclusive lock on the open file `fd`, without waiting; False if another holds it."""
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True

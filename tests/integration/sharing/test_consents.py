@@ -10,14 +10,17 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
+from typer.testing import CliRunner
 
+from gridweave.cli import app as cli_app
 from gridweave.core import clock
 from gridweave.core.database import transaction
 from gridweave.registry.models import Person
 from gridweave.sharing import consents
 from gridweave.sharing.consents import age_on
 from gridweave.sharing.roles import Role
+from gridweave.worker import WorkerRunning, sole_worker
 from tests.integration.sharing.conftest import City, add_persona, audit_actions, outbox
 
 FOLLOW_UP = "health_follow_up"
@@ -423,7 +426,7 @@ def _broken(*_: Any, **__: Any) -> int:
     raise ConnectionError("the database is restarting")
 
 
-def test_the_worker_command_stops_on_sigterm(city: City) -> None:
+def test_the_worker_command_stops_on_sigterm_and_is_the_only_one(city: City) -> None:
     import signal
     import subprocess
     import sys
@@ -444,6 +447,9 @@ def test_the_worker_command_stops_on_sigterm(city: City) -> None:
         lines.append(line)
         if "consent hand-over:" in line or "consent hand-over failed" in line:
             break
+    second = CliRunner().invoke(cli_app, ["--database-url", city.url, "worker"])
+    assert isinstance(second.exception, WorkerRunning), second.output  # exits 2, says why
+    assert "another gridweave worker is running on this database" in str(second.exception)
     process.send_signal(signal.SIGTERM)
     rest, _ = process.communicate(timeout=30)
     watchdog.cancel()
@@ -453,10 +459,18 @@ def test_the_worker_command_stops_on_sigterm(city: City) -> None:
     assert "worker started: outbox every 0.2 s" in output and "worker stopped" in output
 
 
-def test_the_worker_refuses_to_start_with_a_sender_set_up_wrongly(city: City) -> None:
-    from typer.testing import CliRunner
+def test_one_worker_holds_the_database_until_it_stops(engine: Engine) -> None:
+    with (
+        sole_worker(engine),
+        pytest.raises(WorkerRunning, match="another gridweave worker is running"),
+        sole_worker(engine),
+    ):
+        pass
+    with sole_worker(engine):  # released when the first stopped
+        pass
 
-    from gridweave.cli import app as cli_app
+
+def test_the_worker_refuses_to_start_with_a_sender_set_up_wrongly(city: City) -> None:
     from gridweave.core.errors import GridweaveError
 
     result = CliRunner().invoke(
