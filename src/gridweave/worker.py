@@ -13,16 +13,14 @@ a second is refused, since two dispatchers on SQLite could both send a message.
 from __future__ import annotations
 
 import hashlib
-import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
+from filelock import FileLock, Timeout
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -127,9 +125,9 @@ def _refused(where: str) -> WorkerRunning:
 def sole_worker(engine: Engine) -> Iterator[None]:
     """Hold the database's worker lock while the block runs; refuse (WorkerRunning) if another
     worker holds it. PostgreSQL: a session advisory lock, on a connection kept for the block;
-    SQLite: an exclusive lock on a file beside the database (a database in memory belongs to one
-    process: nothing to hold). Either lock goes with the process that held it, even if that
-    process is killed."""
+    SQLite: an exclusive lock (`filelock`) on a file beside the database (a database in memory
+    belongs to one process: nothing to hold). Either lock goes with the process that held it,
+    even if that process is killed."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             taken = connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({_LOCK_KEY})")
@@ -146,25 +144,12 @@ def sole_worker(engine: Engine) -> Iterator[None]:
     if not database or database == ":memory:" or database.startswith("file::memory:"):
         yield
         return
-    path = Path(f"{database}.worker-lock")
-    with path.open("a+b") as held:
-        if not _lock(held.fileno()):
-            raise _refused(f"{path} is locked")
-        yield  # the lock goes with the file when it closes
-
-
-def _lock(fd: int) -> bool:
-    """An exclusive lock on the open file `fd`, without waiting; False if another holds it."""
+    lock = FileLock(f"{database}.worker-lock")
     try:
-        if sys.platform == "win32":
-            import msvcrt
-
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise _refused(f"{lock.lock_file} is locked") from None
+    try:
+        yield
+    finally:
+        lock.release()

@@ -12,6 +12,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -192,7 +193,7 @@ def _copy(connection: Connection, folder: Path, copy: str) -> None:
 @dataclass
 class _Ahead:
     builder: ThreadPoolExecutor
-    copies: list[tuple[Future[Path], str]] = field(default_factory=list)
+    copies: deque[tuple[Future[Path], str]] = field(default_factory=deque)  # in the order asked
 
 
 _AHEAD = "gridweave.images_ahead"  # the connection's _Ahead inside `images_ahead`
@@ -214,9 +215,8 @@ def images_ahead(connection: Connection) -> Iterator[None]:
     connection.info[_AHEAD] = ahead
     try:
         yield
-        del connection.info[_AHEAD]
         while ahead.copies:
-            built, copy = ahead.copies.pop(0)
+            built, copy = ahead.copies.popleft()
             _copy(connection, built.result(), copy)
     finally:
         connection.info.pop(_AHEAD, None)

@@ -21,14 +21,27 @@ def all_distinct(
 ) -> pl.DataFrame:
     """Apply a Python function to the list of distinct non-null values at once (its outputs in
     the same order); its outputs, row by row."""
+
+    def table(distinct: pl.Series) -> pl.DataFrame:
+        results = fn(distinct.to_list())
+        return pl.DataFrame(
+            {
+                c: pl.Series(c, [r[i] for r in results], dtype=pl.String)
+                for i, c in enumerate(columns)
+            }
+        )
+
+    return frame_per_distinct(raw, table)
+
+
+def frame_per_distinct(raw: pl.Series, clean: Callable[[pl.Series], pl.DataFrame]) -> pl.DataFrame:
+    """`clean` over the distinct non-null values of `raw` only (a frame of one row per value,
+    in order), its rows joined back to every row of `raw`; a null gets nulls. A column repeats
+    most of its values (codes, birth dates, a household's address on each member's row)."""
     distinct = raw.drop_nulls().unique()
-    results = fn(distinct.to_list())
-    table = pl.DataFrame(
-        {"raw": distinct}
-        | {c: pl.Series(c, [r[i] for r in results], dtype=pl.String) for i, c in enumerate(columns)}
-    )
-    frame = raw.rename("raw").to_frame()
-    return frame.join(table, on="raw", how="left", maintain_order="left").drop("raw")
+    table = clean(distinct).with_columns(distinct.alias("_raw"))
+    rows = raw.alias("_raw").to_frame()
+    return rows.join(table, on="_raw", how="left", maintain_order="left").drop("_raw")
 
 
 def fill_undecided(

@@ -18,7 +18,7 @@ import polars as pl
 
 from gridweave.ingest.cleaning import addresses as a
 from gridweave.ingest.cleaning._chars import FULLWIDTH, WS_CLASS
-from gridweave.ingest.cleaning._distinct import fill_undecided
+from gridweave.ingest.cleaning._distinct import fill_undecided, frame_per_distinct
 
 COLUMNS = ("value", "building_key", "room_key", "district", "street", "road")
 
@@ -94,13 +94,25 @@ def _parts(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 def address_frame(raw: pl.Series) -> pl.DataFrame:
     """Columns value, problem and the derived keys and parts, equal to parse_address's."""
-    distinct = raw.rename("raw").drop_nulls().unique().to_frame().lazy()
-    normalised = distinct.with_columns(value=_normalised(pl.col("raw"))).with_columns(
-        value=pl.when(pl.col("value") != "").then(pl.col("value")),
-        s=pl.col("value")
-        .str.replace_all(a.PUNCTUATION, "")
-        .str.to_uppercase()
-        .str.replace_all("之", "-"),
+    return frame_per_distinct(raw, _distinct_addresses).select(
+        "value", pl.lit(None, dtype=pl.String).alias("problem"), *COLUMNS[1:]
+    )
+
+
+def _distinct_addresses(distinct: pl.Series) -> pl.DataFrame:
+    """COLUMNS of each of the distinct addresses, in order."""
+    normalised = (
+        distinct.rename("raw")
+        .to_frame()
+        .lazy()
+        .with_columns(value=_normalised(pl.col("raw")))
+        .with_columns(
+            value=pl.when(pl.col("value") != "").then(pl.col("value")),
+            s=pl.col("value")
+            .str.replace_all(a.PUNCTUATION, "")
+            .str.to_uppercase()
+            .str.replace_all("之", "-"),
+        )
     )
     doubts = ("doubt_street", "doubt_number", "doubt_room")
     frame = (
@@ -114,11 +126,7 @@ def address_frame(raw: pl.Series) -> pl.DataFrame:
         .select("raw", "undecided", *COLUMNS)
         .collect()
     )
-    frame = fill_undecided(frame, frame["undecided"], _parse, COLUMNS)
-    rows = raw.rename("raw").to_frame()
-    return rows.join(frame, on="raw", how="left", maintain_order="left").select(
-        "value", pl.lit(None, dtype=pl.String).alias("problem"), *COLUMNS[1:]
-    )
+    return fill_undecided(frame, frame["undecided"], _parse, COLUMNS).select(COLUMNS)
 
 
 def _parse(raw: str) -> tuple[str | None, ...]:

@@ -6,7 +6,7 @@ parsers are the specification, these are the fast path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,7 +14,7 @@ import polars as pl
 
 from gridweave.ingest.cleaning import numeric, text
 from gridweave.ingest.cleaning._chars import WS_CHARS, WS_CLASS, china_today
-from gridweave.ingest.cleaning._distinct import all_distinct
+from gridweave.ingest.cleaning._distinct import all_distinct, frame_per_distinct
 from gridweave.ingest.cleaning._vector_addresses import address_frame
 from gridweave.ingest.cleaning._vector_dates import date_frame, datetime_frame
 from gridweave.ingest.cleaning._vector_ids import citizen_id_frame, credit_code_frame
@@ -128,28 +128,17 @@ def clean_series(
             s, lambda names: [(n, None) for n in clean_names(names)], ("value", "problem")
         )
     elif k in _MOSTLY_REPEATED:
-        frame = _once_per_distinct(lambda v: _frame(k, v, formats, codes, allowed, today), s)
+        frame = frame_per_distinct(s, lambda v: _frame(k, v, formats, codes, allowed, today))
     else:
         frame = _frame(k, s, formats, codes, allowed, today)
     return _cleaned(frame, raw.name, DERIVED.get(k, ()))
 
 
 # Kinds whose columns repeat most of their values (codes, birth dates, amounts, a household's
-# type on every member's row): cleaned once per distinct value and joined back to the rows.
-# Ids, phones and time stamps are mostly distinct: there the join would only add a pass
-# (addresses look their distinct values up themselves: address_frame).
+# type on every member's row): cleaned once per distinct value (frame_per_distinct). Ids,
+# phones and time stamps are mostly distinct: there the join would only add a pass (addresses
+# look their distinct values up themselves: address_frame).
 _MOSTLY_REPEATED = frozenset({Kind.text, Kind.code, Kind.date, Kind.integer, Kind.decimal})
-
-
-def _once_per_distinct(clean: Callable[[pl.Series], pl.DataFrame], raw: pl.Series) -> pl.DataFrame:
-    """`clean` (row-aligned: a frame of one row per value, in order) over the distinct values
-    of `raw` only, its rows joined back to every row of `raw`."""
-    distinct = raw.unique()
-    table = clean(distinct).with_columns(distinct.alias("_raw"))
-    frame = raw.alias("_raw").to_frame()
-    return frame.join(table, on="_raw", how="left", maintain_order="left", nulls_equal=True).drop(
-        "_raw"
-    )
 
 
 def _frame(
