@@ -2,40 +2,74 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from typer.core import TyperGroup
+from typer.main import get_command, get_group
 
-from gridweave.areas.cli import areas_app
 from gridweave.core.errors import GridweaveError
 from gridweave.core.runtime import Runtime
 from gridweave.core.settings import load_settings
-from gridweave.ingest.cli import (
-    batches_command,
-    check_contract_command,
-    ingest_command,
-    quarantine_app,
-    sources_app,
-)
-from gridweave.linkage.cli import export_app, link_command, review_app
-from gridweave.messages.cli import messages_app
-from gridweave.registry.cli import registry_app
-from gridweave.registry.keys_cli import keys_app
-from gridweave.sharing.cli import (
-    audit_app,
-    catalog_app,
-    purposes_app,
-    serve_command,
-    users_app,
-)
 from gridweave.sharing.purposes import use_purposes_file
-from gridweave.sharing.workflows_cli import applications_app, consents_app
+
+if TYPE_CHECKING:
+    from typer._click import Command  # the click this typer carries
+
+# Each domain's commands, by name: "module:attribute", a command function or a group (a Typer).
+# A domain's module is imported only when one of its commands runs, or help lists them all, so
+# `gridweave ingest` does not import the web server, linkage or messaging first.
+DOMAIN_COMMANDS = {
+    "ingest": "gridweave.ingest.cli:ingest_command",
+    "batches": "gridweave.ingest.cli:batches_command",
+    "check-contract": "gridweave.ingest.cli:check_contract_command",
+    "link": "gridweave.linkage.cli:link_command",
+    "serve": "gridweave.sharing.cli:serve_command",
+    "sources": "gridweave.ingest.cli:sources_app",
+    "quarantine": "gridweave.ingest.cli:quarantine_app",
+    "areas": "gridweave.areas.cli:areas_app",
+    "registry": "gridweave.registry.cli:registry_app",
+    "keys": "gridweave.registry.keys_cli:keys_app",
+    "review": "gridweave.linkage.cli:review_app",
+    "export": "gridweave.linkage.cli:export_app",
+    "users": "gridweave.sharing.cli:users_app",
+    "catalog": "gridweave.sharing.cli:catalog_app",
+    "purposes": "gridweave.sharing.cli:purposes_app",
+    "audit": "gridweave.sharing.cli:audit_app",
+    "applications": "gridweave.sharing.workflows_cli:applications_app",
+    "consents": "gridweave.sharing.workflows_cli:consents_app",
+    "messages": "gridweave.messages.cli:messages_app",
+}
+
+
+class DomainCommands(TyperGroup):
+    """The root group: DOMAIN_COMMANDS, each imported when asked for, then its own commands."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
+        return [*DOMAIN_COMMANDS, *(n for n in self.commands if n not in DOMAIN_COMMANDS)]
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Command | None:  # type: ignore[override]
+        if cmd_name not in self.commands and cmd_name in DOMAIN_COMMANDS:
+            module, _, attribute = DOMAIN_COMMANDS[cmd_name].partition(":")
+            target = getattr(importlib.import_module(module), attribute)
+            if isinstance(target, typer.Typer):
+                command: Command = get_group(target)
+            else:  # a command function
+                single = typer.Typer(add_completion=False)
+                single.command(cmd_name)(target)
+                command = get_command(single)
+            command.name = cmd_name
+            self.commands[cmd_name] = command
+        return self.commands.get(cmd_name)
+
 
 app = typer.Typer(
     help="gridweave: weave a city's department data into one base library.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=DomainCommands,
 )
 
 
@@ -53,27 +87,6 @@ def main(
     settings = load_settings(database_url=database_url, data_dir=data_dir)
     use_purposes_file(settings.purposes_file)  # a broken purposes file stops every command
     ctx.obj = Runtime(settings)
-
-
-app.add_typer(sources_app, name="sources")
-app.add_typer(quarantine_app, name="quarantine")
-app.add_typer(areas_app, name="areas")
-app.add_typer(registry_app, name="registry")
-app.add_typer(keys_app, name="keys")
-app.command("ingest")(ingest_command)
-app.command("batches")(batches_command)
-app.command("check-contract")(check_contract_command)
-app.command("link")(link_command)
-app.add_typer(review_app, name="review")
-app.add_typer(export_app, name="export")
-app.add_typer(users_app, name="users")
-app.add_typer(catalog_app, name="catalog")
-app.add_typer(purposes_app, name="purposes")
-app.add_typer(audit_app, name="audit")
-app.add_typer(applications_app, name="applications")
-app.add_typer(consents_app, name="consents")
-app.add_typer(messages_app, name="messages")
-app.command("serve")(serve_command)
 
 
 @app.command("synth")

@@ -115,3 +115,34 @@ def test_errors_name_the_problem_and_exit_2(database_url: str, tmp_path: Path) -
     )
     done = gridweave(database_url, "sources", "add", str(bad), ok=False)
     assert done.returncode == 2 and "'nmae'" in done.stderr and "did you mean name" in done.stderr
+
+
+def test_help_lists_every_command_and_a_command_imports_only_its_domain() -> None:
+    """`gridweave --help` names every command with its help; running one imports its own
+    domain's module, not every domain's (the web server, linkage and messaging stay out)."""
+    from gridweave.cli import DOMAIN_COMMANDS
+
+    listed = gridweave("sqlite://", "--help").stdout
+    for name in [*DOMAIN_COMMANDS, "synth", "demo", "worker"]:
+        assert re.search(rf"│ {re.escape(name)} +\S", listed), name
+    assert "Register and inspect department source contracts." in listed  # a group's help
+    assert "Ingest one extract file" in listed  # a command's help
+
+    probe = (
+        "import sys\n"
+        "from gridweave.cli import app\n"
+        "try:\n"
+        "    app(['batches', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('gridweave') and m.endswith('cli')))\n"
+    )
+    loaded = (
+        subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    assert loaded == "['gridweave.cli', 'gridweave.ingest.cli']"
+    assert "No such command 'nosuch'" in gridweave("sqlite://", "nosuch", ok=False).stderr
