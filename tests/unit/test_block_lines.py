@@ -21,7 +21,7 @@ def python_lines(block: bytes, codec: str) -> list[str]:
 
 
 def as_read(block: bytes, codec: str) -> list[str]:
-    """What `_split_lines` sees: a trailing "\r" taken off, a blank line blank."""
+    """What `_split_lines` sees: a carriage return at the end taken off, a blank line blank."""
     return [(x or "").removesuffix("\r") for x in _block_lines(block, codec).to_list()]
 
 
