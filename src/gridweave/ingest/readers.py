@@ -204,11 +204,11 @@ UNIT_SEPARATOR = b"\x1f"  # what polars' CSV reader splits a line on in `_block_
 
 
 def _block_lines(block: bytes, codec: str) -> pl.Series:
-    """The block's lines, without their "\\n" (`_split_lines` takes a "\\r" before it off);
-    a line with nothing in it may be null. A UTF-8 block is split by polars' CSV reader, one
-    column a line (a tenth of the CPU of Python's decode and split, and without the GIL); a
-    block in another encoding, one holding the unit separator that reader splits on, or one
-    that is not valid UTF-8, by Python. Raises UnicodeDecodeError."""
+    """The block's lines, each without its line end ("\\n", or "\\r\\n"; at the end of the
+    file, a lone "\\r" too); a line with nothing in it may be null. A UTF-8 block is split by
+    polars' CSV reader, one column a line (a tenth of the CPU of Python's decode and split,
+    and without the GIL); a block in another encoding, one holding the unit separator that
+    reader splits on, or one that is not valid UTF-8, by Python. Raises UnicodeDecodeError."""
     if codec.startswith("utf-8") and UNIT_SEPARATOR not in block:
         try:
             return pl.read_csv(
@@ -223,7 +223,7 @@ def _block_lines(block: bytes, codec: str) -> pl.Series:
     lines = block.decode(codec).split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    return pl.Series("text", lines, dtype=pl.String)
+    return pl.Series("text", lines, dtype=pl.String).str.strip_suffix("\r")
 
 
 def _split_lines(
@@ -237,10 +237,9 @@ def _split_lines(
     last_is_cut: bool,
 ) -> tuple[pl.DataFrame, list[BadRow]]:
     frame = pl.DataFrame({"text": lines}).with_row_index(LINE)
-    frame = frame.with_columns(
-        (pl.col(LINE).cast(pl.Int64) + line_offset + 1).alias(LINE),
-        pl.col("text").str.strip_suffix("\r"),
-    ).filter(pl.col("text").str.strip_chars() != "")
+    frame = frame.with_columns((pl.col(LINE).cast(pl.Int64) + line_offset + 1).alias(LINE)).filter(
+        pl.col("text").str.strip_chars() != ""
+    )
     frame = frame.with_columns(
         (pl.col("text").str.count_matches(sep, literal=True) + 1).alias("_fields")
     )
