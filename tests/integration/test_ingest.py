@@ -19,6 +19,7 @@ from gridweave.ingest.service import (
     quarantined_values,
     register_source,
 )
+from gridweave.linkage.store import golden_anchors
 from gridweave.registry.attributes import EntityType
 from gridweave.registry.models import Household, Person
 from gridweave.registry.service import claims, find_golden, golden_values
@@ -88,6 +89,27 @@ def test_ingest_builds_golden_people_and_households(engine: Engine, tmp_path: Pa
         assert household is not None and household.address == people[3].address
         # the three members' rows make one identical claim about their household
         assert household.sources == 1
+
+
+def test_a_person_one_record_describes_points_every_value_at_it(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A first load stores `{"*": record id}` as a golden person's provenance; every reader
+    still gets each value's record: the claims shown, and linkage's anchor for the name."""
+    people = police_loaded(engine, tmp_path, 3)
+    with transaction(engine) as session:
+        person = find_golden(session, EntityType.person, people[1].cid)
+        record = session.scalars(
+            select(SourceRecord.id).where(
+                SourceRecord.entity_type == "person", SourceRecord.golden_id == person.id
+            )
+        ).one()
+        assert person.provenance == {"*": record}
+        shown = claims(session, EntityType.person, person)
+        assert {c.attribute for c in shown} >= {"citizen_id", "name", "phone", "birth_date"}
+        assert all(c.chosen for c in shown)
+        anchor = golden_anchors(session, [people[1].cid]).row(0, named=True)
+        assert (anchor["record_id"], anchor["name"]) == (record, people[1].name)
 
 
 def test_chunks_store_what_one_batch_would(engine: Engine, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gridweave.registry.attributes import EntityType
-from gridweave.registry.survivorship import choose_golden
+from gridweave.registry.survivorship import choose_golden, chosen_records
 
 POLICE, HEALTH, HRSS = 1, 2, 3
 PRIORITIES = pl.DataFrame(
@@ -97,3 +97,15 @@ def test_name_is_always_the_police_value_when_police_has_one(claims) -> None:
         assert golden["name"] == max(police)[2]  # police's newest, newest id on a tie
     else:
         assert golden["name"] in {n for _, s, _, n, _ in rows}
+
+
+def test_a_key_with_one_claim_points_every_value_at_it() -> None:
+    golden = choose_golden(
+        records([(7, HEALTH, "2026-01-01", "王芳", None)]), EntityType.person, PRIORITIES
+    ).row(0, named=True)
+    assert orjson.loads(golden["provenance"]) == {"*": 7}
+    values = {"name": golden["name"], "phone": golden["phone"]}
+    assert chosen_records(orjson.loads(golden["provenance"]), values) == {"name": 7}
+    # a contested record names each attribute's record, and is read as it is
+    assert chosen_records({"name": 1, "phone": 2}, values) == {"name": 1, "phone": 2}
+    assert chosen_records(None, values) == {}

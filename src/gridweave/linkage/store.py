@@ -19,6 +19,7 @@ from gridweave.linkage.config import LinkageConfig
 from gridweave.linkage.features import STORED, VALUE_COLUMNS, comparison_frame, person_features
 from gridweave.linkage.models import LinkDecision, ReviewItem
 from gridweave.registry.attributes import ATTRIBUTES, EntityType, field_name
+from gridweave.registry.survivorship import chosen_records
 
 PERSON = EntityType.person.value
 PERSON_ATTRS = list(ATTRIBUTES[EntityType.person])
@@ -188,10 +189,15 @@ def golden_anchors(session: Session, keys: Iterable[str]) -> pl.DataFrame:
     ).all()
     found = [(p, index[b], n, d) for p, b, n, d in rows]
     # SQLite hands JSON back as text, PostgreSQL as a dict
-    provenance = [orjson.loads(p) if isinstance(p, str | bytes) else (p or {}) for p, *_ in found]
+    provenance = [orjson.loads(p) if isinstance(p, str | bytes) else p for p, *_ in found]
     return pl.DataFrame(
         [
-            (prov.get("name"), k, n, None if b is None else str(b)[:10])
+            (
+                chosen_records(prov, {"name": n}).get("name"),
+                k,
+                n,
+                None if b is None else str(b)[:10],
+            )
             for prov, (_, k, n, b) in zip(provenance, found, strict=True)
         ],
         schema={"record_id": pl.Int64, "id_key": pl.String, "name": pl.String}

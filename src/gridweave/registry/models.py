@@ -3,7 +3,8 @@ building, room and city component.
 
 Each column holds the value chosen by survivorship; `provenance` maps every attribute to the
 source record it came from, so the library can always say where a value came from and what other
-departments claimed (ingest.models.SourceRecord holds every claim).
+departments claimed (ingest.models.SourceRecord holds every claim). A record one source record
+describes alone stores `{"*": its id}`; read it through `survivorship.chosen_records`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ class GoldenRecord:
     """Columns every golden table has."""
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    provenance: Mapped[dict[str, int]] = mapped_column(Json)  # attribute → source_record.id
+    provenance: Mapped[dict[str, int]] = mapped_column(Json)  # attribute or "*" → source_record.id
     sources: Mapped[int] = mapped_column(Integer)  # how many source records are linked
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

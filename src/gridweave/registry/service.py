@@ -35,7 +35,7 @@ from gridweave.registry.attributes import (
     key_attribute,
 )
 from gridweave.registry.models import GOLDEN_TABLES, Room
-from gridweave.registry.survivorship import choose_golden
+from gridweave.registry.survivorship import choose_golden, chosen_records
 
 
 def key_column(entity: EntityType | str) -> str:
@@ -322,7 +322,8 @@ def claims(session: Session, entity: EntityType, golden: Any) -> list[Claim]:
         .where(SourceRecord.entity_type == entity.value, SourceRecord.golden_id == golden.id)
         .order_by(SourceRecord.observed_at, SourceRecord.id)
     ).all()
-    chosen = golden.provenance or {}
+    held = {name: getattr(golden, name, None) for name in ATTRIBUTES[entity]}
+    chosen = chosen_records(golden.provenance, held)
     keyring = keyring_of(session)
     out: list[Claim] = []
     for record, source, department, file_name in rows:
