@@ -275,9 +275,11 @@ class Keyring:
 def _map_distinct(series: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
     """`fn` over the distinct non-null values (once each), mapped back to every row."""
     text = series.cast(pl.String)
-    distinct = text.drop_nulls().unique()
+    distinct = text.drop_nulls().unique(maintain_order=True)
     if distinct.len() == 0:
         return text
+    if distinct.len() == text.len():  # every row its own value (ids): nothing to map back
+        return fn(distinct).alias(series.name)
     return text.replace_strict(distinct, fn(distinct), default=None, return_dtype=pl.String).alias(
         series.name
     )
