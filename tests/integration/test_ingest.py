@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,21 @@ def test_a_person_one_record_describes_points_every_value_at_it(
         assert all(c.chosen for c in shown)
         anchor = golden_anchors(session, [people[1].cid]).row(0, named=True)
         assert (anchor["record_id"], anchor["name"]) == (record, people[1].name)
+
+
+def test_a_first_load_finds_a_person_an_earlier_chunk_made(engine: Engine, tmp_path: Path) -> None:
+    """A person registered twice (two record ids, one citizen id), the second time in a later
+    chunk of the library's first load: one golden person with both claims, not a second one."""
+    register(engine, "police")
+    people = police_people(4)
+    again = replace(people[0], record="R9999999", phone="13912345678")
+    report = ingest_police(engine, tmp_path / "p.csv", [*people, again], chunk_rows=2)
+    assert (report.golden["person"].created, report.golden["person"].updated) == (4, 1)
+    with transaction(engine) as session:
+        person = find_golden(session, EntityType.person, people[0].cid)
+        assert person.sources == 2
+        assert golden_values(session, EntityType.person, person)["phone"] == "13912345678"
+    assert count(engine, Person) == 4
 
 
 def test_chunks_store_what_one_batch_would(engine: Engine, tmp_path: Path) -> None:

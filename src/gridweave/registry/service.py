@@ -169,17 +169,25 @@ def _existing_ids_of(session: Session, entity: EntityType, keys: list[str]) -> p
 
 
 def refresh_golden(
-    session: Session, *, entity: EntityType, claims: pl.DataFrame, priorities: pl.DataFrame
+    session: Session,
+    *,
+    entity: EntityType,
+    claims: pl.DataFrame,
+    priorities: pl.DataFrame,
+    existing: pl.DataFrame | None = None,
 ) -> tuple[RefreshCounts, pl.DataFrame]:
     """Rebuild the golden records of the keys in `claims` (new source records, not yet stored)
-    from those claims and every stored claim about the same keys.
+    from those claims and every stored claim about the same keys. `existing`: entity_key →
+    golden id of those keys that have a golden record, where the caller knows them (else the
+    key index is asked).
 
     Returns how many were created and updated, and entity_key → golden id.
     """
     connection = session.connection()
     stamp = _timestamp(clock.now(), connection.dialect.name)
     keys = claims["entity_key"].unique().to_list()
-    existing = _existing_ids_of(session, entity, keys)
+    if existing is None:
+        existing = _existing_ids_of(session, entity, keys)
     # keys without a golden record have no stored claims linked to one (a first load: all)
     every = (
         pl.concat(
