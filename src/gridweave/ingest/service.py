@@ -443,7 +443,7 @@ def _renew_row_hashes(
     )
 
 
-KEY = ["entity_key"]
+ENTITY_KEY = ["entity_key"]  # what GoldenMade looks golden records up by
 
 
 @dataclass
@@ -460,7 +460,9 @@ class GoldenMade:
     def at_start(cls, session: Session) -> GoldenMade:
         if session.connection().dialect.name != "sqlite":
             return cls({})
-        none = keyed(pl.DataFrame(schema={"entity_key": pl.String, "golden_id": pl.Int64}), KEY)
+        none = keyed(
+            pl.DataFrame(schema={"entity_key": pl.String, "golden_id": pl.Int64}), ENTITY_KEY
+        )
         return cls(
             {
                 name: none
@@ -475,14 +477,14 @@ class GoldenMade:
         if made is None:
             return None
         wanted = keys.unique().to_frame("entity_key")
-        return found_in(wanted, KEY, made).select("entity_key", "golden_id")
+        return found_in(wanted, ENTITY_KEY, made).select("entity_key", "golden_id")
 
     def add(self, entity_type: str, ids: pl.DataFrame) -> None:
         """Remember the keys of `ids` (entity_key → golden id) not made before."""
         made = self.ids.get(entity_type)
         if made is not None:
-            new = not_found_in(ids.select("entity_key", "golden_id"), KEY, made)
-            self.ids[entity_type] = pl.concat([made, keyed(new, KEY)])
+            new = not_found_in(ids.select("entity_key", "golden_id"), ENTITY_KEY, made)
+            self.ids[entity_type] = pl.concat([made, keyed(new, ENTITY_KEY)])
 
 
 def _link_golden(
