@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
 
 import gridweave.models  # noqa: F401  (every domain's tables on Base.metadata)
-from gridweave.core.database import Base, alembic_config
+from gridweave.core.database import Base, alembic_config, migrate, migration_heads
 
 
 def _differences(engine: Engine) -> list[object]:
@@ -47,3 +50,23 @@ def test_every_step_down_to_an_empty_database_and_up_again(engine: Engine) -> No
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), "heads")
     assert _differences(engine) == []
+
+
+def test_the_heads_read_from_the_files_are_alembics(engine: Engine) -> None:
+    with engine.connect() as connection:
+        script = ScriptDirectory.from_config(alembic_config(connection))
+    assert migration_heads() == frozenset(script.get_heads())
+
+
+def test_a_database_behind_the_heads_is_migrated_and_one_at_them_left_alone(
+    engine: Engine,
+) -> None:
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0012")
+    migrate(engine)
+    assert _differences(engine) == []
+    with engine.connect() as connection:
+        stored = set(connection.scalars(text("SELECT version_num FROM alembic_version")))
+    assert stored == set(migration_heads())
+    with patch("alembic.command.upgrade", side_effect=AssertionError("Alembic started")):
+        migrate(engine)

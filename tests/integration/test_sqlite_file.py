@@ -3,6 +3,7 @@ a big batch alone on the file writes through a rollback journal, and through the
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gridweave.core import database
 from gridweave.core.database import PAGE_SIZE, bulk_transaction, make_engine, migrate
 
 
@@ -79,6 +81,50 @@ def test_a_batch_alone_on_the_file_writes_through_a_rollback_journal(tmp_path: P
         engine.dispose()
     assert _pragmas(path) == (PAGE_SIZE, "wal")
     assert not path.with_name(path.name + "-journal").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="no /proc/self/fd (Linux only)")
+def test_a_batch_has_its_pages_written_back_as_it_goes_and_keeps_its_locks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "alone.sqlite"
+    synced: list[str] = []
+    fdatasync = os.fdatasync
+
+    def recorded(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        fdatasync(fd)
+
+    monkeypatch.setattr(database, "WRITE_BACK_SECONDS", 0.01)
+    monkeypatch.setattr(os, "fdatasync", recorded)
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        migrate(engine)
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE loaded (v TEXT)"))
+        with bulk_transaction(engine) as session:
+            session.execute(text("INSERT INTO loaded VALUES ('kept')"))
+            deadline = time.monotonic() + 5
+            while not synced and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert str(path.resolve()) in synced
+            # another process still cannot write: the batch's locks are as SQLite took them
+            other = subprocess.run(
+                [sys.executable, "-c", _WRITER, str(path)], capture_output=True, text=True
+            )
+            assert "database is locked" in other.stderr
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT v FROM loaded")).scalars().all() == ["kept"]
+    finally:
+        engine.dispose()
+
+
+# writes one row at once, without waiting for a lock
+_WRITER = """
+import sqlite3, sys
+with sqlite3.connect(sys.argv[1], timeout=0) as db:
+    db.execute("INSERT INTO loaded VALUES ('other')")
+"""
 
 
 def test_a_batch_writes_through_the_wal_while_another_process_has_the_file_open(

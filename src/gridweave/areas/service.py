@@ -7,8 +7,6 @@ from typing import Any
 
 import orjson
 import polars as pl
-from shapely import STRtree, points
-from shapely.geometry import shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -64,6 +62,11 @@ class GridLocator:
     """Finds the grid that contains each point (vectorised over columns of lon/lat)."""
 
     def __init__(self, grids: list[tuple[str, dict[str, Any]]]) -> None:
+        # shapely (and numpy with it) is imported only where points are placed: ~0.1 s of every
+        # command's start otherwise
+        from shapely import STRtree
+        from shapely.geometry import shape
+
         self.codes = [code for code, _ in grids]
         self.tree = STRtree([shape(geometry) for _, geometry in grids])
 
@@ -72,6 +75,8 @@ class GridLocator:
         y = lat.cast(pl.Float64, strict=False).to_numpy()
         result: list[str | None] = [None] * len(x)
         if self.codes and len(x):
+            from shapely import points
+
             point_idx, grid_idx = self.tree.query(points(x, y), predicate="within")
             for p, g in zip(point_idx.tolist(), grid_idx.tolist(), strict=True):
                 if result[p] is None:

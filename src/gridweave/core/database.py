@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import functools
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +15,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, exc
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    create_engine,
+    event,
+    exc,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -181,7 +195,11 @@ def bulk_transaction(engine: Engine) -> Iterator[Session]:
         if journalled:
             raw.execute("PRAGMA synchronous=FULL")  # NORMAL is safe only with the WAL
         try:
-            with Session(connection, expire_on_commit=False) as session, session.begin():
+            with (
+                Session(connection, expire_on_commit=False) as session,
+                _written_back_as_it_goes(engine.url.database if journalled else None),
+                session.begin(),
+            ):
                 yield session
         finally:
             if journalled:
@@ -189,6 +207,60 @@ def bulk_transaction(engine: Engine) -> Iterator[Session]:
                     raw.execute("PRAGMA synchronous=NORMAL")
                 else:  # a connection opened during the batch is reading: not back to the pool
                     connection.invalidate()  # as it is; each new one sets WAL (_sqlite_pragmas)
+
+
+WRITE_BACK_SECONDS = 1.0
+
+
+@contextmanager
+def _written_back_as_it_goes(path: str | None) -> Iterator[None]:
+    """While a batch writes the SQLite file at `path`, have the kernel write the file's pages to
+    disk every second instead of all at once when the batch commits.
+
+    Nothing is made durable sooner: SQLite's commit still syncs as it must, but finds little
+    left to write (a million-row batch leaves ~1.5 GB of written pages in the kernel's cache,
+    and syncing them took ~1.4 s of a commit that the CPU spent idle). The sync is done on
+    SQLite's own descriptor of the file, found in /proc/self/fd (so Linux only), because closing
+    any other descriptor of it would drop the locks SQLite holds through its own (POSIX locks
+    belong to the process and the file).
+    """
+    fd = _open_descriptor(path) if path else None
+    if fd is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def write_back() -> None:
+        while not stop.wait(WRITE_BACK_SECONDS):
+            try:
+                os.fdatasync(fd)
+            except OSError:  # closed under us: the batch is ending
+                return
+
+    thread = threading.Thread(target=write_back, name="gridweave-write-back", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _open_descriptor(path: str) -> int | None:
+    """The descriptor through which this process has the file at `path` open, if the system
+    shows it (Linux's /proc/self/fd); None otherwise."""
+    target = os.path.realpath(path)
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return None
+    for name in names:
+        try:
+            if os.readlink(f"/proc/self/fd/{name}") == target:
+                return int(name)
+        except OSError:
+            continue
+    return None
 
 
 def _journal_mode(raw: sqlite3.Connection, mode: str) -> str:
@@ -200,12 +272,60 @@ def _journal_mode(raw: sqlite3.Connection, mode: str) -> str:
         return str(raw.execute("PRAGMA journal_mode").fetchone()[0])
 
 
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the database schema to the newest Alembic revision."""
+    """Bring the database schema to the newest Alembic revision.
+
+    Every command starts here, and starting Alembic costs ~0.3 s (its imports and every
+    migration module), so a database already at the heads is recognised without it.
+    """
+    if _stored_revisions(engine) == migration_heads():
+        return
     from alembic import command
 
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), "heads")  # domains may branch from one revision
+
+
+def _stored_revisions(engine: Engine) -> frozenset[str]:
+    """The revisions Alembic recorded in the database; none in a new one."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return frozenset()
+        return frozenset(connection.scalars(text("SELECT version_num FROM alembic_version")))
+
+
+@functools.cache
+def migration_heads() -> frozenset[str]:
+    """The revisions of gridweave's migrations that no other one names as its `down_revision`,
+    read from each file's literal `revision` and `down_revision` (Alembic's own reading imports
+    every file). A file that sets them otherwise, or declares `depends_on`, answers no heads,
+    which no database matches, so Alembic decides."""
+    revisions: set[str] = set()
+    downs: set[str] = set()
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        names: dict[str, Any] = {}
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name):
+                    try:
+                        names[target.id] = ast.literal_eval(node.value)
+                    except ValueError:
+                        names[target.id] = ...
+        revision, down = names.get("revision"), names.get("down_revision", ...)
+        if not isinstance(revision, str) or names.get("depends_on") is not None:
+            return frozenset()
+        if isinstance(down, str):
+            downs.add(down)
+        elif isinstance(down, tuple) and all(isinstance(d, str) for d in down):
+            downs.update(down)
+        elif down is not None:
+            return frozenset()
+        revisions.add(revision)
+    return frozenset(revisions - downs)
 
 
 def alembic_config(connection: Connection) -> Config:
@@ -213,6 +333,6 @@ def alembic_config(connection: Connection) -> Config:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(Path(__file__).parent.parent / "migrations"))
+    config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     return config
