@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import itertools
 import queue
 import threading
 from collections import Counter
@@ -254,7 +255,8 @@ def _ingest(
     report = BatchReport(source.name, str(path), batch.id, "completed")
     reasons: Counter[str] = Counter()
     with _gc_paused():
-        for chunk, staged in _staged_ahead(read_extract(path, contract, chunk_rows), contract, ctx):
+        chunks = _shaped(read_extract(path, contract, chunk_rows), size, chunk_rows)
+        for chunk, staged in _staged_ahead(chunks, contract, ctx):
             records = staged.records
             fresh = not_found_in(records, ["record_key", "record_hash"], known)
             fresh = not_found_in(fresh, CLAIM, known_claims)
@@ -326,7 +328,7 @@ def _staged_ahead(
 
     def produce() -> None:
         try:
-            for chunk in _small_first(chunks):
+            for chunk in chunks:
                 item = (chunk, stage_chunk(chunk, contract, ctx, earlier))
                 while not stop.is_set():
                     try:
@@ -355,16 +357,33 @@ def _staged_ahead(
         worker.join(timeout=5)
 
 
-def _small_first(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
-    """The chunks, the first one cut to a tenth: nothing is written until it is staged, so a
-    small one lets writing start seconds sooner (~0.3 s of staging instead of ~3 s)."""
+def _shaped(chunks: Iterator[Chunk], size: int, chunk_rows: int) -> Iterator[Chunk]:
+    """The reader's chunks, cut smaller where one of the batch's two threads would otherwise
+    work alone.
+
+    Nothing is written until the first chunk is staged, so it is cut to a tenth: writing
+    starts after ~0.3 s of staging instead of ~3 s. When staging is done, the writer still has
+    the chunk it is writing and the one staged ahead of it, and writes them on one core of two:
+    so the chunks that reach the end of the file (`size` bytes) are cut to quarters, and what
+    is left to write alone is a quarter of what it was (a million-row police register: ~1 s
+    instead of ~3 s).
+    """
+    quarter = max(1, chunk_rows // 4)
     for number, chunk in enumerate(chunks):
-        head = max(1, chunk.frame.height // 10)
-        if number > 0 or head == chunk.frame.height:
+        height = chunk.frame.height
+        if height == 0:  # rows that could not be read, and none that could
             yield chunk
             continue
-        yield Chunk(chunk.frame.head(head), chunk.bad_rows, chunk.bytes_read)
-        yield Chunk(chunk.frame.slice(head), [], chunk.bytes_read)
+        if number == 0:
+            bounds = [0, max(1, height // 10), height]
+        elif chunk.bytes_read >= size:
+            bounds = [*range(0, height, quarter), height]
+        else:
+            bounds = [0, height]
+        for start, end in itertools.pairwise(bounds):
+            if end > start:
+                bad = chunk.bad_rows if start == 0 else []
+                yield Chunk(chunk.frame.slice(start, end - start), bad, chunk.bytes_read)
 
 
 def _latest(
