@@ -219,7 +219,7 @@ def _written_back_as_it_goes(path: str | None) -> Iterator[None]:
 
     Nothing is made durable sooner: SQLite's commit still syncs as it must, but finds little
     left to write (a million-row batch leaves ~1.5 GB of written pages in the kernel's cache,
-    and syncing them took ~1.4 s of a commit that the CPU spent idle). The sync is done on
+    and syncing them kept the commit waiting ~1-1.4 s with the CPU idle). The sync is done on
     SQLite's own descriptor of the file, found in /proc/self/fd (so Linux only), because closing
     any other descriptor of it would drop the locks SQLite holds through its own (POSIX locks
     belong to the process and the file).
