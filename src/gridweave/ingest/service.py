@@ -313,16 +313,21 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+STAGED_AHEAD = 2
+
+
 def _staged_ahead(
     chunks: Iterator[Chunk], contract: Contract, ctx: Context
 ) -> Iterator[tuple[Chunk, Staged]]:
-    """Read and stage the next chunk in a thread while the caller writes this one.
+    """Read and stage the next chunks in a thread while the caller writes this one.
 
-    Staging is polars work that releases the GIL; writing is SQLite's. A problem found while
+    Staging is polars work that releases the GIL; writing is SQLite's. Up to STAGED_AHEAD
+    chunks wait staged: with one, staging finished a chunk before the writer had and waited,
+    and a core stood idle (~0.2-0.5 s a chunk of a police register). A problem found while
     reading is raised here, in the caller's thread, so the batch's transaction rolls back.
     """
     done = object()
-    ahead: queue.Queue[object] = queue.Queue(maxsize=1)
+    ahead: queue.Queue[object] = queue.Queue(maxsize=STAGED_AHEAD)
     stop = threading.Event()
     earlier = EarlierChunks()
 
@@ -363,7 +368,7 @@ def _shaped(chunks: Iterator[Chunk], size: int, chunk_rows: int) -> Iterator[Chu
 
     Nothing is written until the first chunk is staged, so it is cut to a tenth: writing
     starts after ~0.3 s of staging instead of ~3 s. When staging is done, the writer still has
-    the chunk it is writing and the one staged ahead of it, and writes them on one core of two:
+    the chunk it is writing and those staged ahead of it, and writes them on one core of two:
     so the chunks that reach the end of the file (`size` bytes) are cut to quarters, and what
     is left to write alone is a quarter of what it was (a million-row police register: ~1 s
     instead of ~3 s).
