@@ -12,7 +12,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from gridweave.core import database
@@ -61,13 +61,19 @@ def _journal_and_sync(session: Session) -> tuple[str, int]:
     return journal, session.execute(text("PRAGMA synchronous")).scalar_one()
 
 
+def _engine_with_table(path: Path) -> Engine:
+    """An engine on a migrated file at `path` holding an empty table `loaded (v TEXT)`."""
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE loaded (v TEXT)"))
+    return engine
+
+
 def test_a_batch_alone_on_the_file_writes_through_a_rollback_journal(tmp_path: Path) -> None:
     path = tmp_path / "alone.sqlite"
-    engine = make_engine(f"sqlite:///{path}")
+    engine = _engine_with_table(path)
     try:
-        migrate(engine)
-        with engine.begin() as connection:
-            connection.execute(text("CREATE TABLE loaded (v TEXT)"))
         with bulk_transaction(engine) as session:
             assert _journal_and_sync(session) == ("truncate", 2)  # synchronous FULL
             session.execute(text("INSERT INTO loaded VALUES ('kept')"))
@@ -97,11 +103,8 @@ def test_a_batch_has_its_pages_written_back_as_it_goes_and_keeps_its_locks(
 
     monkeypatch.setattr(database, "WRITE_BACK_SECONDS", 0.01)
     monkeypatch.setattr(os, "fdatasync", recorded)
-    engine = make_engine(f"sqlite:///{path}")
+    engine = _engine_with_table(path)
     try:
-        migrate(engine)
-        with engine.begin() as connection:
-            connection.execute(text("CREATE TABLE loaded (v TEXT)"))
         with bulk_transaction(engine) as session:
             session.execute(text("INSERT INTO loaded VALUES ('kept')"))
             deadline = time.monotonic() + 5
@@ -131,10 +134,7 @@ def test_a_batch_writes_through_the_wal_while_another_process_has_the_file_open(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "shared.sqlite"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate(engine)
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE loaded (v TEXT)"))
+    engine = _engine_with_table(path)
     reader = subprocess.Popen(  # a web server, say: one read, then it keeps its connection
         [sys.executable, "-c", _READER, str(path)],
         stdin=subprocess.PIPE,
